@@ -1,0 +1,48 @@
+// What getRun(), listRuns() and getSteps() return: runs and checkpoints with values deserialized.
+import type { RunStatus, StepStatus } from '../storage/entities';
+
+/** A run as stored. */
+export interface WorkflowRun {
+  id: string;
+  workflow: string;
+  version: string | null;
+  status: RunStatus;
+  queue: string;
+  priority: number;
+  input: unknown;
+  /** The output of a completed run, else undefined. */
+  output: unknown;
+  /** The error of a failed run, rehydrated, else undefined. */
+  error: unknown;
+  attempt: number;
+  parentId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** One step checkpoint of a run. */
+export interface StepCheckpoint {
+  /** `name#n` */
+  key: string;
+  /** Call order within the run. */
+  seq: number;
+  name: string;
+  status: StepStatus;
+  output: unknown;
+  error: unknown;
+  attempts: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Filters of `listRuns()`. */
+export interface ListRunsOptions {
+  workflow?: string;
+  status?: RunStatus | RunStatus[];
+  /** At most this many runs, newest first. Default 100, at most 1000. */
+  limit?: number;
+  /** Only runs created before the run with this id (keyset pagination). */
+  after?: string;
+}

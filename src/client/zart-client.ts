@@ -1,0 +1,234 @@
+// ZartClient: starts and inspects runs without executing any (no worker). Zart extends it with a
+// worker. Both validate inputs before writing, and both can await any run's result.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseDuration } from '../duration/parse-duration';
+import {
+  ConfigurationError,
+  RunIdConflictError,
+  RunNotFoundError,
+  WaitTimeoutError,
+  WorkflowCancelledError,
+  WorkflowFailedError,
+} from '../errors';
+import { resolveOptions, type ResolvedZartOptions, type ZartOptions } from '../options/resolve-options';
+import type { WorkflowClass } from '../registry/declarations';
+import { prepareInput } from '../registry/prepare-input';
+import { WorkflowRegistry } from '../registry/workflow-registry';
+import type { StoredValue } from '../serialization/serializer';
+import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
+import { insertRun } from '../storage/sql/insert-run';
+import { readRunOutcome } from '../storage/sql/read-run-outcome';
+import { ZartDatabase } from '../storage/zart-database';
+import type { ResultOptions, WorkflowHandle } from './workflow-handle';
+import type { ListRunsOptions, StepCheckpoint, WorkflowRun } from './workflow-run';
+
+/** The input type of a workflow class: the parameter of its `run()`. */
+export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown } ? I : never;
+
+/** The output type of a workflow class: what its `run()` resolves to. */
+export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { run(...args: never[]): infer O } ? Awaited<O> : never;
+
+/** Options of `startWorkflow()`. */
+export interface StartWorkflowOptions {
+  /** The run id and idempotency key: starting again with the same id returns the same run. Default: a UUID. */
+  id?: string;
+}
+
+/** Starts and inspects runs; executes none. */
+export class ZartClient {
+  /** @internal */
+  protected readonly options: ResolvedZartOptions;
+  /** @internal */
+  protected db: ZartDatabase | undefined;
+  /** @internal */
+  protected registry: WorkflowRegistry | undefined;
+  private readonly closing = new AbortController();
+
+  constructor(options: ZartOptions = {}) {
+    this.options = resolveOptions(options, this.hasWorker());
+  }
+
+  /** Connects, migrates (unless `migrate: false`) and compiles the declared workflows. */
+  async start(): Promise<void> {
+    if (this.db) return;
+    this.registry = WorkflowRegistry.compile();
+    const db = await ZartDatabase.open(this.options.connection, this.options.schema);
+    try {
+      if (this.options.migrate) {
+        const applied = await db.migrate();
+        if (applied.length > 0) this.options.logger.info('applied migrations', { migrations: applied });
+      }
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    this.db = db;
+  }
+
+  /**
+   * Starts a run of `workflow` with `input`, validated against the workflow's input class first
+   * (ValidationError, nothing written). Idempotent on `options.id`.
+   */
+  async startWorkflow<W extends WorkflowClass<never, unknown>>(
+    workflow: W,
+    input: WorkflowInput<W>,
+    options?: StartWorkflowOptions,
+  ): Promise<WorkflowHandle<WorkflowOutput<W>>>;
+  async startWorkflow<TOutput = unknown>(
+    workflow: string,
+    input: unknown,
+    options?: StartWorkflowOptions,
+  ): Promise<WorkflowHandle<TOutput>>;
+  async startWorkflow(
+    workflow: WorkflowClass<never, unknown> | string,
+    input: unknown,
+    options: StartWorkflowOptions = {},
+  ): Promise<WorkflowHandle<unknown>> {
+    const db = this.connected();
+    const definition = this.registry!.get(workflow);
+    const id = options.id ?? randomUUID();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 512) {
+      throw new ConfigurationError(`A run id must be a non-empty string of at most 512 characters, got ${JSON.stringify(id)}.`);
+    }
+    const prepared = await prepareInput(definition, input);
+    const stored = this.options.serializer.serialize(prepared, `the input of workflow "${definition.name}"`);
+    const result = await insertRun(db, {
+      id,
+      workflow: definition.name,
+      version: definition.version,
+      queue: definition.queue,
+      input: stored,
+    });
+    if (!result.inserted && result.workflow !== definition.name) {
+      throw new RunIdConflictError(id, result.workflow, definition.name);
+    }
+    if (result.inserted) this.runStarted(id);
+    return this.getHandle(id, definition.name);
+  }
+
+  /** A handle on an existing run, e.g. in another process than the one that started it. */
+  getHandle<TOutput = unknown>(id: string, workflow = ''): WorkflowHandle<TOutput> {
+    return {
+      id,
+      workflow,
+      result: (options?: ResultOptions) => this.waitForResult(id, options) as Promise<TOutput>,
+      status: async () => (await this.requireRun(id)).status,
+    };
+  }
+
+  /** The run with `id`; RunNotFoundError if there is none. */
+  async getRun(id: string): Promise<WorkflowRun> {
+    return this.toWorkflowRun(await this.requireRun(id));
+  }
+
+  /** Runs, newest first. */
+  async listRuns(options: ListRunsOptions = {}): Promise<WorkflowRun[]> {
+    const db = this.connected();
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const query = db.dataSource.getRepository(RunEntity).createQueryBuilder('run');
+    if (options.workflow !== undefined) query.andWhere('run.workflow = :workflow', { workflow: options.workflow });
+    if (options.status !== undefined) {
+      const statuses = Array.isArray(options.status) ? options.status : [options.status];
+      query.andWhere('run.status IN (:...statuses)', { statuses });
+    }
+    if (options.after !== undefined) {
+      const anchor = await this.requireRun(options.after);
+      query.andWhere('(run.createdAt, run.id) < (:createdAt, :id)', { createdAt: anchor.createdAt, id: anchor.id });
+    }
+    const rows = await query.orderBy('run.createdAt', 'DESC').addOrderBy('run.id', 'DESC').limit(limit).getMany();
+    return rows.map((row) => this.toWorkflowRun(row));
+  }
+
+  /** The checkpoints of a run in call order; RunNotFoundError if the run does not exist. */
+  async getSteps(id: string): Promise<StepCheckpoint[]> {
+    const db = this.connected();
+    await this.requireRun(id);
+    const rows = await db.dataSource.getRepository(StepCheckpointEntity).find({ where: { runId: id }, order: { seq: 'ASC' } });
+    const { serializer } = this.options;
+    return rows.map((row) => ({
+      key: row.key,
+      seq: row.seq,
+      name: row.name,
+      status: row.status,
+      output: row.output === null ? undefined : serializer.deserialize(row.output as StoredValue),
+      error: row.error === null ? undefined : serializer.deserialize(row.error as StoredValue),
+      attempts: row.attempts,
+      startedAt: row.startedAt,
+      finishedAt: row.finishedAt,
+    }));
+  }
+
+  /** Closes the connection pool; pending result() calls reject. */
+  async shutdown(): Promise<void> {
+    this.closing.abort();
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
+
+  /** @internal Whether this class runs a worker (Zart) or not (ZartClient). */
+  protected hasWorker(): boolean {
+    return false;
+  }
+
+  /** @internal Called after a new run row is committed. */
+  protected runStarted(_id: string): void {}
+
+  /** @internal Resolves after `ms`, or earlier when this process sees the run finish. */
+  protected async waitForChange(_id: string, ms: number): Promise<void> {
+    await delay(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
+  }
+
+  /** @internal */
+  protected connected(): ZartDatabase {
+    if (!this.db) throw new ConfigurationError('Zart is not started: await zart.start() before using it (or it was shut down).');
+    return this.db;
+  }
+
+  private async waitForResult(id: string, options: ResultOptions = {}): Promise<unknown> {
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout as never, 'result({ timeout })');
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const { serializer } = this.options;
+    // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once.
+    for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
+      if (this.closing.signal.aborted) throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
+      const row = await readRunOutcome(this.connected(), id);
+      if (!row) throw new RunNotFoundError(id);
+      if (row.status === 'completed') return serializer.deserialize(row.output as StoredValue);
+      if (row.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error as StoredValue));
+      if (row.status === 'cancelled') throw new WorkflowCancelledError(id);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);
+      await this.waitForChange(id, Math.min(pause, left));
+    }
+  }
+
+  private async requireRun(id: string): Promise<RunEntity> {
+    const row = await this.connected().dataSource.getRepository(RunEntity).findOneBy({ id });
+    if (!row) throw new RunNotFoundError(id);
+    return row;
+  }
+
+  private toWorkflowRun(row: RunEntity): WorkflowRun {
+    const { serializer } = this.options;
+    const value = (stored: unknown): unknown => (stored === null ? undefined : serializer.deserialize(stored as StoredValue));
+    return {
+      id: row.id,
+      workflow: row.workflow,
+      version: row.version,
+      status: row.status as RunStatus,
+      queue: row.queue,
+      priority: row.priority,
+      input: value(row.input),
+      output: value(row.output),
+      error: value(row.error),
+      attempt: row.attempt,
+      parentId: row.parentId,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      startedAt: row.startedAt,
+      finishedAt: row.finishedAt,
+    };
+  }
+}

@@ -1,0 +1,56 @@
+// The current run and step, carried by one AsyncLocalStorage (kept on globalThis so every copy of
+// zart shares it). The engine implements RunScope; decorators and durable functions only read it.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What `currentRun()` returns. */
+export interface RunInfo {
+  /** The run id (its idempotency key). */
+  readonly id: string;
+  /** The workflow name. */
+  readonly workflow: string;
+  /** 1 for the first execution of the run. */
+  readonly attempt: number;
+  /** Id of the run that started this one as a child, or null. */
+  readonly parentId: string | null;
+  /** Aborted when this worker stops executing the run (lease lost, shutdown). */
+  readonly signal: AbortSignal;
+}
+
+/** What `currentStep()` returns inside a step. */
+export interface StepInfo {
+  /** `name#n`: unique within the run, stable across replays. */
+  readonly key: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** `runId/key`: stable across replays and crashes; pass it to external APIs for idempotency. */
+  readonly idempotencyKey: string;
+  /** Aborted when the run stops on this worker. */
+  readonly signal: AbortSignal;
+}
+
+/** @internal The engine's side of a running workflow. */
+export interface RunScope extends RunInfo {
+  /** Executes or replays one step call. */
+  callStep<T>(name: string, body: () => T | Promise<T>): Promise<Awaited<T>>;
+}
+
+/** @internal */
+export interface ContextFrame {
+  run: RunScope;
+  /** Set while a step body runs: nested step calls inside it run plainly. */
+  step?: StepInfo;
+}
+
+const key = Symbol.for('zart.context');
+
+/** @internal The AsyncLocalStorage that holds the current frame. */
+export function contextStorage(): AsyncLocalStorage<ContextFrame> {
+  const holder = globalThis as { [key]?: AsyncLocalStorage<ContextFrame> };
+  return (holder[key] ??= new AsyncLocalStorage<ContextFrame>());
+}
+
+/** @internal The current frame, or undefined outside a workflow. */
+export function currentFrame(): ContextFrame | undefined {
+  return contextStorage().getStore();
+}

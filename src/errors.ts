@@ -1,0 +1,281 @@
+// Every error Zart throws. Each has a stable `name`, a `ZART_*` code and a message that ends with
+// what to do; a Symbol.for brand keeps `instanceof` true across two installed copies of zart.
+
+const brand = Symbol.for('zart.error');
+
+/** Base class of every error Zart throws. */
+export class ZartError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // A second installed copy of zart has its own classes: compare the brand and the class name.
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[brand] === true &&
+      hasNameInChain(value, (this.prototype as Error).name)
+    );
+  }
+}
+
+function hasNameInChain(value: object, name: string): boolean {
+  let proto = Object.getPrototypeOf(value) as object | null;
+  for (; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(proto, 'name') && (proto as Error).name === name) return true;
+  }
+  return false;
+}
+
+function named<T extends abstract new (...args: never[]) => ZartError>(cls: T, name: string): T {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  return cls;
+}
+named(ZartError, 'ZartError');
+
+/** One failing property of a workflow input. */
+export interface ValidationFailure {
+  /** Dotted path of the property, e.g. `address.zip`. */
+  property: string;
+  /** class-validator's messages for that property. */
+  messages: string[];
+}
+
+/** The input of `startWorkflow` failed class-validator; nothing was written. */
+export class ValidationError extends ZartError {
+  readonly workflow: string;
+  readonly failures: ValidationFailure[];
+
+  constructor(workflow: string, failures: ValidationFailure[]) {
+    const lines = failures.map((f) => `  - ${f.property}: ${f.messages.join('; ')}`).join('\n');
+    super(
+      'ZART_VALIDATION_FAILED',
+      `Input of workflow "${workflow}" is invalid; no run was started:\n${lines}\nFix these properties and start the workflow again.`,
+    );
+    this.workflow = workflow;
+    this.failures = failures;
+  }
+}
+named(ValidationError, 'ValidationError');
+
+/** A workflow name (or class) was used that no `@Workflow` registered. */
+export class WorkflowNotRegisteredError extends ZartError {
+  readonly workflow: string;
+
+  constructor(workflow: string, known: readonly string[]) {
+    super(
+      'ZART_WORKFLOW_NOT_REGISTERED',
+      `No workflow named "${workflow}" is registered (known: ${known.length ? known.join(', ') : 'none'}). ` +
+        'Decorate the class with @Workflow() and make sure its module is imported before zart.start().',
+    );
+    this.workflow = workflow;
+  }
+}
+named(WorkflowNotRegisteredError, 'WorkflowNotRegisteredError');
+
+/** No run has the given id. */
+export class RunNotFoundError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super('ZART_RUN_NOT_FOUND', `No run with id "${runId}" exists. Check the id, or start the workflow first.`);
+    this.runId = runId;
+  }
+}
+named(RunNotFoundError, 'RunNotFoundError');
+
+/** `startWorkflow` reused an id that already belongs to a run of another workflow. */
+export class RunIdConflictError extends ZartError {
+  readonly runId: string;
+  readonly existingWorkflow: string;
+
+  constructor(runId: string, existingWorkflow: string, requestedWorkflow: string) {
+    super(
+      'ZART_RUN_ID_CONFLICT',
+      `Run id "${runId}" already belongs to a run of workflow "${existingWorkflow}", not "${requestedWorkflow}". ` +
+        'Run ids are idempotency keys across all workflows: choose an id that includes the workflow name.',
+    );
+    this.runId = runId;
+    this.existingWorkflow = existingWorkflow;
+  }
+}
+named(RunIdConflictError, 'RunIdConflictError');
+
+/** A durable function (`sleep`, `currentRun`, ...) was called outside a running workflow. */
+export class NotInWorkflowError extends ZartError {
+  constructor(fn: string) {
+    super(
+      'ZART_NOT_IN_WORKFLOW',
+      `${fn}() can only be called inside a running workflow. Call it from a @Workflow run() method or a step it calls.`,
+    );
+  }
+}
+named(NotInWorkflowError, 'NotInWorkflowError');
+
+/** A replay contradicted the stored history of the run. */
+export class NonDeterminismError extends ZartError {
+  readonly runId: string;
+  readonly stepKey: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(runId: string, stepKey: string, expected: string, actual: string) {
+    super(
+      'ZART_NON_DETERMINISM',
+      `Run "${runId}" replayed step "${stepKey}" as ${actual}, but its history recorded ${expected}. ` +
+        'Workflow code must call the same steps in the same order on every replay: move changing logic into steps, ' +
+        'or ship the change as a new workflow version.',
+    );
+    this.runId = runId;
+    this.stepKey = stepKey;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+named(NonDeterminismError, 'NonDeterminismError');
+
+/** A step failed (after its retries); `cause` is the step's own error, rehydrated. */
+export class StepFailedError extends ZartError {
+  readonly runId: string;
+  readonly stepKey: string;
+  readonly attempts: number;
+
+  constructor(runId: string, stepKey: string, attempts: number, cause: unknown) {
+    super(
+      'ZART_STEP_FAILED',
+      `Step "${stepKey}" of run "${runId}" failed after ${attempts} attempt(s): ${describe(cause)}. ` +
+        'Catch this error in the workflow to compensate, or give the step a retry policy.',
+      { cause },
+    );
+    this.runId = runId;
+    this.stepKey = stepKey;
+    this.attempts = attempts;
+  }
+}
+named(StepFailedError, 'StepFailedError');
+
+/** `result()` of a run that failed; `cause` is the workflow's error, rehydrated. */
+export class WorkflowFailedError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string, cause: unknown) {
+    super(
+      'ZART_WORKFLOW_FAILED',
+      `Run "${runId}" failed: ${describe(cause)}. Inspect it with getRun()/getSteps(), fix the cause and resume it.`,
+      { cause },
+    );
+    this.runId = runId;
+  }
+}
+named(WorkflowFailedError, 'WorkflowFailedError');
+
+/** `result()` of a run that was cancelled. */
+export class WorkflowCancelledError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super('ZART_WORKFLOW_CANCELLED', `Run "${runId}" was cancelled. Resume it with resume() if that was a mistake.`);
+    this.runId = runId;
+  }
+}
+named(WorkflowCancelledError, 'WorkflowCancelledError');
+
+/** A durable wait (an event, or a run's result) did not finish in time. */
+export class WaitTimeoutError extends ZartError {
+  readonly waitingFor: string;
+  readonly timeoutMs: number;
+
+  constructor(waitingFor: string, timeoutMs: number) {
+    super(
+      'ZART_WAIT_TIMEOUT',
+      `Timed out after ${timeoutMs} ms waiting for ${waitingFor}. Raise the timeout or handle the error.`,
+    );
+    this.waitingFor = waitingFor;
+    this.timeoutMs = timeoutMs;
+  }
+}
+named(WaitTimeoutError, 'WaitTimeoutError');
+
+/** A run passed its `@Workflow({ timeout })` deadline. */
+export class DeadlineExceededError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super(
+      'ZART_DEADLINE_EXCEEDED',
+      `Run "${runId}" passed its deadline. Raise the workflow's timeout if it legitimately needs longer.`,
+    );
+    this.runId = runId;
+  }
+}
+named(DeadlineExceededError, 'DeadlineExceededError');
+
+/** This worker no longer holds the run's lease: another worker owns it now. */
+export class LeaseLostError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super(
+      'ZART_LEASE_LOST',
+      `This worker lost the lease of run "${runId}"; another worker resumes it and this one stopped it. ` +
+        'If this happens often, raise the worker lease or find what blocks the event loop.',
+    );
+    this.runId = runId;
+  }
+}
+named(LeaseLostError, 'LeaseLostError');
+
+/** A value cannot be stored: the message names the step and the path inside the value. */
+export class SerializationError extends ZartError {
+  readonly what: string;
+  readonly path: string;
+
+  constructor(what: string, path: string, reason: string) {
+    super(
+      'ZART_SERIALIZATION_FAILED',
+      `Cannot store ${what}: the value at ${path} ${reason}. ` +
+        'Return plain data (objects, arrays, strings, numbers, Date, BigInt, Map, Set, errors) from steps and workflows.',
+    );
+    this.what = what;
+    this.path = path;
+  }
+}
+named(SerializationError, 'SerializationError');
+
+/** Options, declarations or the environment are wrong; the message says which and how to fix it. */
+export class ConfigurationError extends ZartError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ZART_CONFIGURATION', message, options);
+  }
+}
+named(ConfigurationError, 'ConfigurationError');
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** @internal Every Zart error class, for the serializer to rehydrate stored errors by name. */
+export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => ZartError> = [
+  ZartError,
+  ValidationError,
+  WorkflowNotRegisteredError,
+  RunNotFoundError,
+  RunIdConflictError,
+  NotInWorkflowError,
+  NonDeterminismError,
+  StepFailedError,
+  WorkflowFailedError,
+  WorkflowCancelledError,
+  WaitTimeoutError,
+  DeadlineExceededError,
+  LeaseLostError,
+  SerializationError,
+  ConfigurationError,
+];

@@ -1,0 +1,43 @@
+// The public API of zart: explicit named re-exports only; everything else is internal.
+import 'reflect-metadata';
+
+export { Zart, type ShutdownOptions } from './client/zart';
+export {
+  ZartClient,
+  type StartWorkflowOptions,
+  type WorkflowInput,
+  type WorkflowOutput,
+} from './client/zart-client';
+export type { WorkflowHandle, ResultOptions } from './client/workflow-handle';
+export type { WorkflowRun, StepCheckpoint, ListRunsOptions } from './client/workflow-run';
+export { Workflow } from './decorators/workflow.decorator';
+export { Step } from './decorators/step.decorator';
+export { registerWorkflow } from './registry/register-workflow';
+export { registerStep } from './registry/register-step';
+export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './registry/declarations';
+export { step } from './context/step';
+export { currentRun, currentStep } from './context/current-run';
+export type { RunInfo, StepInfo } from './context/run-context';
+export type { Duration } from './duration/parse-duration';
+export type { ZartOptions, WorkerOptions } from './options/resolve-options';
+export type { ZartLogger } from './logging/zart-logger';
+export { DefaultSerializer, type Serializer, type StoredValue, type ErrorClass } from './serialization/serializer';
+export type { RunStatus, StepStatus } from './storage/entities';
+export {
+  ZartError,
+  ValidationError,
+  WorkflowNotRegisteredError,
+  RunNotFoundError,
+  RunIdConflictError,
+  NotInWorkflowError,
+  NonDeterminismError,
+  StepFailedError,
+  WorkflowFailedError,
+  WorkflowCancelledError,
+  WaitTimeoutError,
+  DeadlineExceededError,
+  LeaseLostError,
+  SerializationError,
+  ConfigurationError,
+  type ValidationFailure,
+} from './errors';

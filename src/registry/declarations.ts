@@ -1,0 +1,64 @@
+// The one place decorators and their plain-function twins record what was declared. It lives on
+// globalThis under a Symbol.for key so two installed copies of zart see the same declarations.
+import type { Duration } from '../duration/parse-duration';
+
+/** A class with a `run(input)` entry method. */
+export type WorkflowClass<TInput = never, TOutput = unknown> = abstract new (...args: never[]) => {
+  run(input: TInput): Promise<TOutput> | TOutput;
+};
+
+/** Any class; `@Step` may decorate methods of any class. */
+export type AnyClass = abstract new (...args: never[]) => object;
+
+/** A class whose instances class-validator and class-transformer understand. */
+export type InputClass<T = unknown> = new (...args: never[]) => T;
+
+/** Options of `@Workflow()` and `registerWorkflow()`. */
+export interface WorkflowOptions {
+  /** Name stored on runs and used by `startWorkflow(name, ...)`. Default: the class name. */
+  name?: string;
+  /** Recorded on each run, so operators see which code a run started under. */
+  version?: string;
+  /** Only workers serving this queue claim its runs. Default `'default'`. */
+  queue?: string;
+  /** The input class to instantiate and validate. Default: the type of `run`'s parameter. */
+  input?: InputClass;
+}
+
+/** Options of `@Step()`, `registerStep()` and `step()`. */
+export interface StepOptions {
+  /** Name used in step keys (`name#n`). Default: `ClassName.method`. */
+  name?: string;
+}
+
+/** @internal */
+export interface WorkflowDeclaration {
+  target: AnyClass;
+  options: WorkflowOptions;
+  /** `design:paramtypes` of `run`, captured when the class was declared. */
+  runParamTypes: readonly unknown[] | undefined;
+}
+
+/** @internal */
+export interface StepDeclaration {
+  target: AnyClass;
+  method: string;
+  name: string;
+}
+
+/** @internal */
+export interface Declarations {
+  workflows: WorkflowDeclaration[];
+  steps: StepDeclaration[];
+}
+
+const key = Symbol.for('zart.declarations');
+
+/** @internal The process-wide declarations (shared by every copy of zart). */
+export function declarations(): Declarations {
+  const holder = globalThis as { [key]?: Declarations };
+  return (holder[key] ??= { workflows: [], steps: [] });
+}
+
+/** @internal Durations accepted in options. */
+export type { Duration };

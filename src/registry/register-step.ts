@@ -1,0 +1,35 @@
+// registerStep(): records a step method and installs its trampoline; @Step records through the
+// same declareStep() and lets the decorator machinery install it.
+import { currentFrame } from '../context/run-context';
+import { ConfigurationError } from '../errors';
+import { declarations, type AnyClass, type StepOptions } from './declarations';
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Declares `target.prototype[method]` as a step, the plain-function twin of `@Step(options)`. */
+export function registerStep(target: AnyClass, method: string, options: StepOptions = {}): void {
+  const prototype = target.prototype as Record<string, unknown>;
+  const trampoline = declareStep(target, method, prototype[method], options);
+  Object.defineProperty(prototype, method, { value: trampoline, writable: true, configurable: true });
+}
+
+/** @internal Records the step and returns the trampoline that replaces `original`. */
+export function declareStep(target: AnyClass, method: string, original: unknown, options: StepOptions): Method {
+  if (typeof original !== 'function') {
+    throw new ConfigurationError(`${target.name}.${method} is not a method; @Step() and registerStep() take methods only.`);
+  }
+  const name = options.name ?? `${target.name}.${method}`;
+  declarations().steps.push({ target, method, name });
+  return makeTrampoline(name, original as Method);
+}
+
+// The few lines every step call goes through: no run, or already inside a step, means a plain call.
+function makeTrampoline(name: string, original: Method): Method {
+  const trampoline = function (this: unknown, ...args: unknown[]): unknown {
+    const frame = currentFrame();
+    if (!frame || frame.step) return original.apply(this, args);
+    return frame.run.callStep(name, () => original.apply(this, args));
+  };
+  Object.defineProperty(trampoline, 'name', { value: original.name });
+  return trampoline;
+}

@@ -1,0 +1,84 @@
+// The registry Zart.start() compiles from the declarations: names checked for duplicates, input
+// classes resolved, then frozen. Each Zart instance compiles its own; nothing here is global.
+import { ConfigurationError, WorkflowNotRegisteredError } from '../errors';
+import { declarations, type AnyClass, type InputClass, type WorkflowDeclaration } from './declarations';
+
+/** @internal A workflow ready to start and execute. */
+export interface RegisteredWorkflow {
+  readonly name: string;
+  readonly target: AnyClass;
+  readonly version: string | null;
+  readonly queue: string;
+  /** Instantiated and validated at start; undefined when `run` takes a plain type. */
+  readonly inputClass: InputClass | undefined;
+}
+
+// design:paramtypes gives these for plain or missing parameter types: nothing to validate.
+const plainTypes = new Set<unknown>([Object, String, Number, Boolean, Array, Symbol, BigInt, Promise, Function, undefined]);
+
+/** @internal */
+export class WorkflowRegistry {
+  private readonly byName: ReadonlyMap<string, RegisteredWorkflow>;
+  private readonly byClass: ReadonlyMap<AnyClass, RegisteredWorkflow>;
+
+  private constructor(workflows: RegisteredWorkflow[]) {
+    this.byName = new Map(workflows.map((w) => [w.name, Object.freeze(w)]));
+    this.byClass = new Map(workflows.map((w) => [w.target, w]));
+  }
+
+  /** Compiles everything declared so far; throws ConfigurationError naming the offending classes. */
+  static compile(): WorkflowRegistry {
+    const byName = new Map<string, RegisteredWorkflow>();
+    for (const declaration of declarations().workflows) {
+      const workflow = compileWorkflow(declaration);
+      const clash = byName.get(workflow.name);
+      if (clash) {
+        throw new ConfigurationError(
+          `Two workflows are named "${workflow.name}": ${clash.target.name} and ${workflow.target.name}. ` +
+            'Give one of them another name with @Workflow({ name }).',
+        );
+      }
+      byName.set(workflow.name, workflow);
+    }
+    const stepNames = new Map<string, string>();
+    for (const step of declarations().steps) {
+      const where = `${step.target.name}.${step.method}`;
+      const clash = stepNames.get(step.name);
+      if (clash && clash !== where) {
+        throw new ConfigurationError(
+          `Two steps are named "${step.name}": ${clash} and ${where}. Step names identify checkpoints; ` +
+            'give one of them another name with @Step({ name }).',
+        );
+      }
+      stepNames.set(step.name, where);
+    }
+    return new WorkflowRegistry([...byName.values()]);
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The workflow for a class or a name; WorkflowNotRegisteredError otherwise. */
+  get(workflow: AnyClass | string): RegisteredWorkflow {
+    const found = typeof workflow === 'string' ? this.byName.get(workflow) : this.byClass.get(workflow);
+    if (!found) throw new WorkflowNotRegisteredError(typeof workflow === 'string' ? workflow : workflow.name, this.names);
+    return found;
+  }
+
+  find(name: string): RegisteredWorkflow | undefined {
+    return this.byName.get(name);
+  }
+}
+
+function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
+  const { target, options } = declaration;
+  if (typeof (target.prototype as { run?: unknown }).run !== 'function') {
+    throw new ConfigurationError(`@Workflow() class ${target.name} has no run(input) method. Add one: it is the workflow's entry point.`);
+  }
+  const name = options.name ?? target.name;
+  if (!name.trim()) throw new ConfigurationError(`@Workflow() on ${target.name} has an empty name.`);
+  const declared = options.input ?? declaration.runParamTypes?.[0];
+  const inputClass = typeof declared === 'function' && !plainTypes.has(declared) ? (declared as InputClass) : undefined;
+  return { name, target, version: options.version ?? null, queue: options.queue ?? 'default', inputClass };
+}

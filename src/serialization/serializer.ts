@@ -1,0 +1,99 @@
+// The one Serializer every stored value goes through (inputs, step outputs, errors, results).
+// The default is superjson, extended so errors keep their class, stack, cause and own fields.
+import SuperJSON from 'superjson';
+import type { JSONValue } from 'superjson/dist/types';
+import { SerializationError, zartErrorClasses } from '../errors';
+import { findUnstorableValue } from './find-unstorable-value';
+
+/** JSON as stored in the `json` columns. */
+export type StoredValue = JSONValue;
+
+/** Turns values into JSON for storage and back; a replay must get back what the first run had. */
+export interface Serializer {
+  /** `what` names the value in errors, e.g. `output of step "charge#0"`. */
+  serialize(value: unknown, what: string): StoredValue;
+  deserialize(stored: StoredValue): unknown;
+}
+
+/** A class of errors the serializer can rebuild with its prototype. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
+
+interface StoredError {
+  className: string;
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: unknown;
+  fields: Record<string, unknown>;
+}
+
+const builtInErrors: ErrorClass[] = [
+  Error,
+  TypeError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  EvalError,
+  URIError,
+  AggregateError,
+];
+
+/**
+ * superjson with errors that round-trip by class: `Date`, `BigInt`, `Map`, `Set`, `undefined`,
+ * `RegExp`, `URL` come back as they went in. Error classes are found by constructor name among the
+ * built-ins, Zart's own, those passed as `errorClasses`, and those this process has serialized.
+ */
+export class DefaultSerializer implements Serializer {
+  private readonly json = new SuperJSON({ dedupe: false });
+  private readonly errorClasses = new Map<string, ErrorClass>();
+
+  constructor(errorClasses: readonly ErrorClass[] = []) {
+    for (const cls of [...builtInErrors, ...zartErrorClasses, ...errorClasses]) this.errorClasses.set(cls.name, cls);
+    this.json.registerCustom<Error, JSONValue>(
+      {
+        isApplicable: (value): value is Error => value instanceof Error,
+        serialize: (error) => this.json.serialize(this.describeError(error)) as unknown as JSONValue,
+        deserialize: (stored) =>
+          this.rebuildError(this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0])),
+      },
+      'zart.error',
+    );
+  }
+
+  serialize(value: unknown, what: string): StoredValue {
+    const unstorable = findUnstorableValue(value);
+    if (unstorable) throw new SerializationError(what, unstorable.path, unstorable.reason);
+    return this.json.serialize(value) as unknown as StoredValue;
+  }
+
+  deserialize(stored: StoredValue): unknown {
+    return this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0]);
+  }
+
+  private describeError(error: Error): StoredError {
+    const cls = error.constructor as ErrorClass;
+    // Learn classes as they are thrown, so a replay in this process rebuilds them exactly.
+    if (typeof cls === 'function' && !this.errorClasses.has(cls.name)) this.errorClasses.set(cls.name, cls);
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(error)) fields[key] = (error as unknown as Record<string, unknown>)[key];
+    const stored: StoredError = { className: cls.name, name: error.name, message: error.message, fields };
+    if (error.stack !== undefined) stored.stack = error.stack;
+    if ('cause' in error) stored.cause = error.cause;
+    return stored;
+  }
+
+  private rebuildError(value: unknown): Error {
+    const stored = value as StoredError;
+    const cls = this.errorClasses.get(stored.className) ?? Error;
+    const error = Object.create(cls.prototype as object) as Error;
+    const hidden = (key: string, v: unknown): void => {
+      Object.defineProperty(error, key, { value: v, writable: true, configurable: true, enumerable: false });
+    };
+    hidden('message', stored.message);
+    if (stored.stack !== undefined) hidden('stack', stored.stack);
+    if ('cause' in stored) hidden('cause', stored.cause);
+    if (error.name !== stored.name) hidden('name', stored.name);
+    Object.assign(error, stored.fields);
+    return error;
+  }
+}

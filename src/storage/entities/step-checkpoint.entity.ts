@@ -1,0 +1,50 @@
+// One row per executed step of a run: the checkpoint that replay returns instead of calling the
+// step again. Written once per step by storage/sql/insert-checkpoint.ts; never updated in place.
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { RunEntity } from './run.entity';
+
+/** `completed` and `failed` are final outcomes; later issues add the durable wait kinds. */
+export type StepStatus = 'completed' | 'failed';
+
+@Entity('steps')
+export class StepCheckpointEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName: 'steps_pkey' })
+  runId!: string;
+
+  /** `name#n`: the n-th call of that step name within the run. */
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'steps_pkey' })
+  key!: string;
+
+  /** Call order within the run. */
+  @Column({ type: 'integer' })
+  seq!: number;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  status!: StepStatus;
+
+  @Column({ type: 'json', nullable: true })
+  output!: unknown;
+
+  @Column({ type: 'json', nullable: true })
+  error!: unknown;
+
+  @Column({ type: 'integer', default: 1 })
+  attempts!: number;
+
+  @Column({ name: 'wake_at', type: 'timestamptz', nullable: true })
+  wakeAt!: Date | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz' })
+  startedAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', default: () => 'now()' })
+  finishedAt!: Date;
+
+  // Deleting a run (retention) deletes its checkpoints.
+  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'steps_run_fk' })
+  run?: RunEntity;
+}

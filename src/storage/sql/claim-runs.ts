@@ -1,0 +1,61 @@
+// Claims up to `limit` runnable runs for one worker in one statement: pending or waiting runs that
+// are due, and running runs whose lease expired (their worker died). SKIP LOCKED lets any number
+// of workers claim at once without blocking each other; every claim bumps lease_epoch, which
+// fences the previous owner's late writes (see insert-checkpoint.ts, finish-run.ts).
+import type { ZartDatabase } from '../zart-database';
+import type { StoredValue } from '../../serialization/serializer';
+
+export interface ClaimedRun {
+  id: string;
+  workflow: string;
+  input: StoredValue;
+  attempt: number;
+  parentId: string | null;
+  leaseEpoch: number;
+}
+
+// Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
+// history does not slow the claim down. Lease times come from the database clock.
+const claimSql = (t: { runs: string }) => `
+WITH due AS (
+  SELECT id FROM ${t.runs}
+  WHERE status IN ('pending', 'waiting') AND available_at <= now()
+    AND queue = ANY($2::text[]) AND workflow = ANY($3::text[])
+  ORDER BY priority DESC, available_at
+  LIMIT $4
+  FOR UPDATE SKIP LOCKED
+), expired AS (
+  SELECT id FROM ${t.runs}
+  WHERE status = 'running' AND lease_expires_at < now()
+    AND queue = ANY($2::text[]) AND workflow = ANY($3::text[])
+  ORDER BY lease_expires_at
+  LIMIT $4
+  FOR UPDATE SKIP LOCKED
+), candidates AS (
+  SELECT id FROM due UNION ALL SELECT id FROM expired
+  LIMIT $4
+)
+UPDATE ${t.runs} AS r
+SET status = 'running',
+    lease_owner = $1,
+    lease_epoch = r.lease_epoch + 1,
+    lease_expires_at = now() + make_interval(secs => $5::double precision / 1000),
+    started_at = coalesce(r.started_at, now()),
+    updated_at = now()
+FROM candidates
+WHERE r.id = candidates.id
+RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch"`;
+
+export async function claimRuns(
+  db: ZartDatabase,
+  claim: { owner: string; queues: readonly string[]; workflows: readonly string[]; limit: number; leaseMs: number },
+): Promise<ClaimedRun[]> {
+  const { rows } = await db.query<ClaimedRun>(db.sql(claimSql), [
+    claim.owner,
+    claim.queues,
+    claim.workflows,
+    claim.limit,
+    claim.leaseMs,
+  ]);
+  return rows;
+}

@@ -1,0 +1,23 @@
+// Loads every checkpoint of a run in one query, before its replay starts.
+import type { ZartDatabase } from '../zart-database';
+import type { StoredValue } from '../../serialization/serializer';
+import type { StepStatus } from '../entities';
+
+export interface CheckpointRow {
+  key: string;
+  name: string;
+  status: StepStatus;
+  output: StoredValue | null;
+  error: StoredValue | null;
+  attempts: number;
+}
+
+const loadSql = (t: { steps: string }) => `
+SELECT key, name, status, output, error, attempts
+FROM ${t.steps}
+WHERE run_id = $1`;
+
+export async function loadCheckpoints(db: ZartDatabase, runId: string): Promise<Map<string, CheckpointRow>> {
+  const { rows } = await db.query<CheckpointRow>(db.sql(loadSql), [runId]);
+  return new Map(rows.map((row) => [row.key, row]));
+}

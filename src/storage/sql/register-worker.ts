@@ -1,0 +1,21 @@
+// Adds this worker to the workers table at start and removes it at shutdown.
+import type { ZartDatabase } from '../zart-database';
+
+const upsertSql = (t: { workers: string }) => `
+INSERT INTO ${t.workers} (id, host, pid, version, started_at, heartbeat_at)
+VALUES ($1, $2, $3, $4, now(), now())
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`;
+
+const deleteSql = (t: { workers: string }) => `
+DELETE FROM ${t.workers} WHERE id = $1`;
+
+export async function registerWorker(
+  db: ZartDatabase,
+  worker: { id: string; host: string; pid: number; version: string },
+): Promise<void> {
+  await db.query(db.sql(upsertSql), [worker.id, worker.host, worker.pid, worker.version]);
+}
+
+export async function unregisterWorker(db: ZartDatabase, id: string): Promise<void> {
+  await db.query(db.sql(deleteSql), [id]);
+}

@@ -1,0 +1,28 @@
+// Hands runs back without finishing them (graceful shutdown): status pending, lease cleared, so
+// another worker claims them at once instead of after the lease. Fenced like every write.
+import type { ZartDatabase } from '../zart-database';
+
+const releaseSql = (t: { runs: string }) => `
+UPDATE ${t.runs} AS r
+SET status = 'pending',
+    lease_owner = NULL,
+    lease_expires_at = NULL,
+    available_at = now(),
+    updated_at = now()
+FROM unnest($2::text[], $3::int[]) AS held(id, epoch)
+WHERE r.id = held.id AND r.lease_owner = $1 AND r.lease_epoch = held.epoch AND r.status = 'running'
+RETURNING r.id`;
+
+export async function releaseRuns(
+  db: ZartDatabase,
+  owner: string,
+  held: ReadonlyArray<{ id: string; epoch: number }>,
+): Promise<string[]> {
+  if (held.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(db.sql(releaseSql), [
+    owner,
+    held.map((h) => h.id),
+    held.map((h) => h.epoch),
+  ]);
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,30 @@
+// Extends the leases of all runs a worker executes in one statement, every lease/3. A run missing
+// from the result was claimed by another worker (this one stalled past its lease): the caller
+// stops it. Also refreshes the worker's heartbeat, in the same round trip.
+import type { ZartDatabase } from '../zart-database';
+
+const renewSql = (t: { runs: string; workers: string }) => `
+WITH heartbeat AS (
+  UPDATE ${t.workers} SET heartbeat_at = now() WHERE id = $1
+)
+UPDATE ${t.runs} AS r
+SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+FROM unnest($2::text[], $4::int[]) AS held(id, epoch)
+WHERE r.id = held.id AND r.lease_owner = $1 AND r.lease_epoch = held.epoch AND r.status = 'running'
+RETURNING r.id`;
+
+/** Returns the ids whose lease this worker still holds. */
+export async function renewLeases(
+  db: ZartDatabase,
+  owner: string,
+  held: ReadonlyArray<{ id: string; epoch: number }>,
+  leaseMs: number,
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(db.sql(renewSql), [
+    owner,
+    held.map((h) => h.id),
+    leaseMs,
+    held.map((h) => h.epoch),
+  ]);
+  return new Set(rows.map((row) => row.id));
+}

@@ -1,0 +1,119 @@
+// Zart's own TypeORM DataSource (its entities, its migrations, its schema) and the pg pool behind
+// it, which the hand-written statements in storage/sql/ use directly for one round trip each.
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { zartMigrations } from '../../migrations';
+import { ConfigurationError } from '../errors';
+import { zartEntities } from './entities';
+
+/** Schema-qualified, quoted table names, for SQL text. */
+export interface Tables {
+  runs: string;
+  steps: string;
+  events: string;
+  workers: string;
+}
+
+/** How Zart reaches PostgreSQL. */
+export type DatabaseConnection =
+  | { kind: 'url'; url: string; poolSize: number }
+  | { kind: 'dataSource'; dataSource: DataSource; poolSize: number };
+
+/** @internal */
+export class ZartDatabase {
+  readonly tables: Tables;
+  private readonly sqlCache = new Map<(tables: Tables) => string, string>();
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly schema: string,
+  ) {
+    const q = (table: string): string => `"${schema}"."${table}"`;
+    this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
+  }
+
+  /** Builds and initialises the DataSource; the application's DataSource, if given, is only read. */
+  static async open(connection: DatabaseConnection, schema: string): Promise<ZartDatabase> {
+    const own = {
+      schema,
+      entities: zartEntities,
+      migrations: zartMigrations,
+      migrationsTableName: 'migrations',
+      synchronize: false,
+      migrationsRun: false,
+      logging: false,
+    } as const;
+    let options: DataSourceOptions;
+    if (connection.kind === 'url') {
+      options = { type: 'postgres', url: connection.url, extra: { max: connection.poolSize, application_name: 'zart' }, ...own };
+    } else {
+      const app = connection.dataSource.options;
+      if (app.type !== 'postgres') {
+        throw new ConfigurationError(
+          `Zart needs a PostgreSQL DataSource, but the one given has type "${app.type}". Pass a postgres DataSource or a connectionString.`,
+        );
+      }
+      // Same server and credentials as the application, but Zart's own entities and a small pool,
+      // so the app's entity list, naming strategy and subscribers are left untouched.
+      options = { ...app, subscribers: [], extra: { ...(app.extra as object), max: connection.poolSize }, ...own };
+    }
+    const dataSource = new DataSource(options);
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      throw new ConfigurationError(
+        `Zart could not connect to PostgreSQL: ${(error as Error).message}. Check connectionString / DATABASE_URL and that the server is running.`,
+        { cause: error },
+      );
+    }
+    return new ZartDatabase(dataSource, schema);
+  }
+
+  /** The pg pool of the DataSource: statements in storage/sql/ run on it in one round trip. */
+  get pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /** Runs one statement. */
+  async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+    const result = await this.pool.query<R>(sql, params);
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+  }
+
+  /** The SQL text of a statement for this schema, built once. */
+  sql(build: (tables: Tables) => string): string {
+    let text = this.sqlCache.get(build);
+    if (text === undefined) {
+      text = build(this.tables);
+      this.sqlCache.set(build, text);
+    }
+    return text;
+  }
+
+  /**
+   * Creates the schema and runs pending migrations under an advisory lock, so any number of
+   * processes may start at once: the first migrates, the others wait and find nothing to do.
+   */
+  async migrate(): Promise<string[]> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    const lockName = `zart.migrate:${this.schema}`;
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      try {
+        await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        const applied = await this.dataSource.runMigrations({ transaction: 'all' });
+        return applied.map((migration) => migration.name);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

@@ -1,0 +1,6 @@
+// Public surface of `zart/testing`: a PostgreSQL server per test run and a database per test file.
+// Explicit named re-exports only, so nothing internal leaks through this subpath.
+export { createTestDatabase, resolveTestServer } from './test-database';
+export type { CreateTestDatabaseOptions, TestDatabase, TestServer } from './test-database';
+export { startEmbeddedPostgres } from '../embedded/embedded-postgres-server';
+export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from '../embedded/embedded-postgres-server';
