@@ -4,3 +4,5 @@ export { createTestDatabase, resolveTestServer } from './test-database';
 export type { CreateTestDatabaseOptions, TestDatabase, TestServer } from './test-database';
 export { startEmbeddedPostgres } from '../embedded/embedded-postgres-server';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from '../embedded/embedded-postgres-server';
+export { resolveDatabaseUrl } from '../embedded/resolve-database-url';
+export type { ResolveDatabaseUrlOptions, ResolvedDatabaseUrl } from '../embedded/resolve-database-url';

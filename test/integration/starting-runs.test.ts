@@ -8,6 +8,7 @@ import {
   ValidationError,
   Workflow,
   WorkflowNotRegisteredError,
+  Zart,
   currentRun,
   currentStep,
   step,
@@ -161,7 +162,6 @@ describe('starting runs', () => {
   });
 
   it('refuses to start before start() with a clear error', async () => {
-    const { Zart } = await import('../../src');
     const zart = new Zart({ connectionString: db.url });
     await expect(zart.startWorkflow(PlaceOrder, validInput)).rejects.toBeInstanceOf(ConfigurationError);
   });
