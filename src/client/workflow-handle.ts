@@ -1,11 +1,12 @@
 // A handle on one run: its id, its status, and result(), which works from any process, also
 // after the process that started the run died.
+import type { Duration } from '../duration/parse-duration';
 import type { RunStatus } from '../storage/entities';
 
 /** Options of `handle.result()`. */
 export interface ResultOptions {
   /** Reject with WaitTimeoutError after this long. Default: wait as long as it takes. */
-  timeout?: number | string;
+  timeout?: Duration;
 }
 
 /** A started run. `TOutput` is the return type of the workflow's `run()`. */

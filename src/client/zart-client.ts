@@ -16,7 +16,7 @@ import type { WorkflowClass } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
-import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
+import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { insertRun } from '../storage/sql/insert-run';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { ZartDatabase } from '../storage/zart-database';
@@ -187,7 +187,7 @@ export class ZartClient {
   }
 
   private async waitForResult(id: string, options: ResultOptions = {}): Promise<unknown> {
-    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout as never, 'result({ timeout })');
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'result({ timeout })');
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const { serializer } = this.options;
     // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once.
@@ -195,8 +195,8 @@ export class ZartClient {
       if (this.closing.signal.aborted) throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
       const row = await readRunOutcome(this.connected(), id);
       if (!row) throw new RunNotFoundError(id);
-      if (row.status === 'completed') return serializer.deserialize(row.output as StoredValue);
-      if (row.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error as StoredValue));
+      if (row.status === 'completed') return serializer.deserialize(row.output);
+      if (row.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error));
       if (row.status === 'cancelled') throw new WorkflowCancelledError(id);
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);
@@ -217,7 +217,7 @@ export class ZartClient {
       id: row.id,
       workflow: row.workflow,
       version: row.version,
-      status: row.status as RunStatus,
+      status: row.status,
       queue: row.queue,
       priority: row.priority,
       input: value(row.input),

@@ -9,7 +9,7 @@ const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
 const pattern = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /** Milliseconds of `duration`; `what` names the option in the error when it is malformed. */
-export function parseDuration(duration: Duration | string, what: string): number {
+export function parseDuration(duration: Duration, what: string): number {
   if (typeof duration === 'number') {
     if (Number.isFinite(duration) && duration >= 0) return duration;
   } else {

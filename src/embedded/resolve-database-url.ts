@@ -28,7 +28,7 @@ const localProbeTimeoutMs = 500;
 export async function resolveDatabaseUrl(options: ResolveDatabaseUrlOptions = {}): Promise<ResolvedDatabaseUrl> {
   const database = options.database ?? 'zart_demo';
   const log = options.log ?? (() => undefined);
-  const noop = async (): Promise<void> => undefined;
+  const noop = (): Promise<void> => Promise.resolve();
 
   const fromEnv = process.env.DATABASE_URL?.trim();
   if (fromEnv) {

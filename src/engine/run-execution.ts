@@ -39,6 +39,7 @@ export class RunExecution implements RunScope {
   private checkpoints = new Map<string, CheckpointRow>();
   /** Set when the run must fail whatever run() does next (non-determinism). */
   private fatal: Error | undefined;
+  private handedBack = false;
 
   constructor(
     private readonly services: ExecutionServices,
@@ -61,6 +62,12 @@ export class RunExecution implements RunScope {
     if (!this.abort.signal.aborted) this.abort.abort(new LeaseLostError(this.id));
   }
 
+  /** Called by the worker at shutdown: stop here, the run was handed back to other workers. */
+  release(): void {
+    this.handedBack = true;
+    this.loseLease();
+  }
+
   /** Replays the run to its end and records the outcome. */
   async execute(): Promise<ExecutionEnd> {
     const { serializer, logger } = this.services;
@@ -70,20 +77,28 @@ export class RunExecution implements RunScope {
       const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
       const output = await contextStorage().run({ run: this }, () => instance.run(input));
-      if (this.abort.signal.aborted) return 'lease-lost';
+      if (this.abort.signal.aborted) return this.stopped();
       if (this.fatal) throw this.fatal;
       outcome = { status: 'completed', output: serializer.serialize(output, `the output of run "${this.id}"`) };
     } catch (error) {
-      if (this.abort.signal.aborted) return 'lease-lost';
+      if (this.abort.signal.aborted) return this.stopped();
       outcome = { status: 'failed', error: this.serializeError(this.fatal ?? error) };
     }
     const written = await finishRun(this.services.db, this.lease, outcome);
-    if (!written) {
-      logger.warn('lost the lease before recording the outcome; another worker owns the run', { runId: this.id });
-      return 'lease-lost';
-    }
+    if (!written) return this.stopped();
     logger.debug(`run ${outcome.status}`, { runId: this.id, workflow: this.workflow });
     return outcome.status;
+  }
+
+  private stopped(): ExecutionEnd {
+    if (this.handedBack) {
+      this.services.logger.debug('stopped a run handed back at shutdown', { runId: this.id });
+    } else {
+      this.services.logger.warn('lost the lease of a run; stopped executing it here, another worker resumes it', {
+        runId: this.id,
+      });
+    }
+    return 'lease-lost';
   }
 
   async callStep<T>(name: string, body: () => T | Promise<T>): Promise<Awaited<T>> {
@@ -128,8 +143,8 @@ export class RunExecution implements RunScope {
       this.fatal ??= error;
       throw error;
     }
-    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error as StoredValue);
-    return this.services.serializer.deserialize(stored.output as StoredValue) as Awaited<T>;
+    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error);
+    return this.services.serializer.deserialize(stored.output) as Awaited<T>;
   }
 
   private async checkpoint(checkpoint: NewCheckpoint): Promise<void> {

@@ -23,7 +23,7 @@ export type DatabaseConnection =
 /** @internal */
 export class ZartDatabase {
   readonly tables: Tables;
-  private readonly sqlCache = new Map<(tables: Tables) => string, string>();
+  private readonly compiled = new Map<(db: ZartDatabase) => unknown, unknown>();
 
   private constructor(
     readonly dataSource: DataSource,
@@ -83,12 +83,14 @@ export class ZartDatabase {
 
   /** The SQL text of a statement for this schema, built once. */
   sql(build: (tables: Tables) => string): string {
-    let text = this.sqlCache.get(build);
-    if (text === undefined) {
-      text = build(this.tables);
-      this.sqlCache.set(build, text);
-    }
-    return text;
+    return this.compile((db) => build(db.tables), build);
+  }
+
+  /** Anything derived from this database once (statement text, entity metadata), then reused. */
+  compile<T>(build: (db: ZartDatabase) => T, key: object = build): T {
+    const cacheKey = key as (db: ZartDatabase) => unknown;
+    if (!this.compiled.has(cacheKey)) this.compiled.set(cacheKey, build(this));
+    return this.compiled.get(cacheKey) as T;
   }
 
   /**

@@ -37,7 +37,7 @@ const runtimeProbeTimeoutMs = 3_000;
 /** `DATABASE_URL` if set, else a PostgreSQL container if a container runtime answers, else embedded PostgreSQL. */
 export async function resolveTestServer(): Promise<TestServer> {
   const fromEnv = process.env.DATABASE_URL?.trim();
-  if (fromEnv) return { url: fromEnv, source: 'env', stop: async () => undefined };
+  if (fromEnv) return { url: fromEnv, source: 'env', stop: () => Promise.resolve() };
 
   const container = await startContainer();
   if (container) return container;
@@ -85,7 +85,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const serverUrl = options.serverUrl ?? (process.env.ZART_TEST_SERVER_URL || process.env.DATABASE_URL);
   if (!serverUrl) {
     throw new ConfigurationError(
-      'createTestDatabase() does not know which PostgreSQL server to use. Run the tests with jest\'s globalSetup ' +
+      "createTestDatabase() does not know which PostgreSQL server to use. Run the tests with jest's globalSetup " +
         '"test/support/global-setup.ts" (it sets ZART_TEST_SERVER_URL), pass { serverUrl }, or set DATABASE_URL.',
     );
   }
