@@ -63,8 +63,8 @@ function startOwner(dataDir: string, port: number): Owner {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout! });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout });
   const queue: string[] = [];
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => {
@@ -84,7 +84,7 @@ function startOwner(dataDir: string, port: number): Owner {
     child,
     first: nextLine().then((line) => JSON.parse(line) as OwnerReady | OwnerFailed),
     stop: async () => {
-      child.stdin?.write('stop\n');
+      child.stdin.write('stop\n');
       expect(JSON.parse(await nextLine())).toEqual({ stopped: true });
       await exited;
     },
@@ -200,11 +200,13 @@ test('reuses the server a SIGKILLed owner left running, and its stop() shuts tha
   expect(isAlive(orphanPid!)).toBe(false);
 });
 
-test('starts normally when postmaster.pid names a process that no longer exists', async () => {
+test('starts normally when postmaster.pid (and the start lock) name processes that no longer exist', async () => {
   const dataDir = await newDataDir();
   const port = await freePort();
   const first = await ready(startOwner(dataDir, port));
   await killOwner(owners[owners.length - 1]!);
+  // As if the owner had been killed while starting: its lock file stays behind.
+  await writeFile(`${dataDir}.lock`, `${first.pid} 0123456789abcdef`);
   // Kill the server too, as a crash or OOM kill would: postmaster.pid stays with a dead pid.
   const deadPid = (await postmasterPid(dataDir))!;
   process.kill(deadPid, 'SIGKILL');
@@ -216,6 +218,7 @@ test('starts normally when postmaster.pid names a process that no longer exists'
   expect(second.reused).toBe(false);
   expect(await postmasterPid(dataDir)).not.toBe(deadPid);
   expect(await selectOne(first.url)).toBe(1);
+  expect((await readdir(root)).filter((entry) => entry.includes('.lock'))).toEqual([]);
   await restarter.stop();
 });
 
@@ -224,6 +227,7 @@ test('re-initialises a data folder whose initdb was interrupted', async () => {
   await mkdir(path.join(dataDir, 'base'), { recursive: true });
   await mkdir(path.join(dataDir, 'global'));
   await writeFile(path.join(dataDir, 'postgresql.conf'), '');
+  await writeFile(path.join(dataDir, 'PG_VERSION'), '18\n'); // initdb writes it before pg_control
 
   const owner = startOwner(dataDir, await freePort());
   const server = await ready(owner);

@@ -9,6 +9,6 @@ export default async function globalSetup(): Promise<void> {
   const server = await resolveTestServer();
   // Workers are forked after global setup, so they inherit this variable.
   process.env.ZART_TEST_SERVER_URL = server.url;
-  (globalThis as Record<symbol, unknown>)[stopTestServerKey] = server.stop;
+  (globalThis as Record<symbol, unknown>)[stopTestServerKey] = () => server.stop();
   process.stderr.write(`\nzart tests: PostgreSQL from ${server.source}\n`);
 }
