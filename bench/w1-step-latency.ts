@@ -32,7 +32,9 @@ export interface W1Result {
 export async function runW1(url: string, runs: number): Promise<W1Result> {
   const raw = new Client({ connectionString: url });
   await raw.connect();
-  await raw.query('CREATE TABLE IF NOT EXISTS bench_raw_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))');
+  await raw.query(
+    'CREATE TABLE IF NOT EXISTS bench_raw_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))',
+  );
   const zart = new Zart({ connectionString: url, schema: 'zart_bench', logger: quietLogger });
   await zart.start();
   const rawTimes: number[] = [];
@@ -43,7 +45,11 @@ export async function runW1(url: string, runs: number): Promise<W1Result> {
       const runId = `w1-${Date.now()}-${r}`;
       for (let i = 0; i < stepsPerRun; i++) {
         const started = performance.now();
-        await raw.query('INSERT INTO bench_raw_steps (run_id, key, output) VALUES ($1, $2, $3)', [runId, `trivial#${i}`, JSON.stringify({ json: i })]);
+        await raw.query('INSERT INTO bench_raw_steps (run_id, key, output) VALUES ($1, $2, $3)', [
+          runId,
+          `trivial#${i}`,
+          JSON.stringify({ json: i }),
+        ]);
         rawTimes.push(performance.now() - started);
       }
       await (await zart.startWorkflow(TwentySteps, undefined as never, { id: runId })).result();

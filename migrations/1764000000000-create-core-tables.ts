@@ -37,7 +37,9 @@ CREATE TABLE ${s}."runs" (
     await queryRunner.query(
       `CREATE INDEX "runs_claimable_idx" ON ${s}."runs" ("queue", "priority", "available_at") WHERE status IN ('pending', 'waiting')`,
     );
-    await queryRunner.query(`CREATE INDEX "runs_leased_idx" ON ${s}."runs" ("lease_expires_at") WHERE status = 'running'`);
+    await queryRunner.query(
+      `CREATE INDEX "runs_leased_idx" ON ${s}."runs" ("lease_expires_at") WHERE status = 'running'`,
+    );
     await queryRunner.query(`CREATE INDEX "runs_listing_idx" ON ${s}."runs" ("workflow", "created_at")`);
     await queryRunner.query(`CREATE INDEX "runs_parent_idx" ON ${s}."runs" ("parent_id") WHERE parent_id IS NOT NULL`);
 

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
   console.log(`Pass 1 ended: the child process was killed (${signal ?? 'exited'}).\n`);
 
-  console.log('Pass 2: this process starts a worker; once the dead worker\'s lease expires it resumes the run.');
+  console.log("Pass 2: this process starts a worker; once the dead worker's lease expires it resumes the run.");
   const database = await resolveDatabaseUrl({ database: 'zart_quickstart' });
   console.log(`  (PostgreSQL: ${database.source})`);
   const zart = new Zart({ connectionString: database.url, worker: { lease } });

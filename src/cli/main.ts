@@ -62,7 +62,9 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       // Zart's errors already say what to do; anything else is unexpected and gets its stack.
-      process.stderr.write(`zart: ${error instanceof ZartError ? error.message : String((error as Error).stack ?? error)}\n`);
+      process.stderr.write(
+        `zart: ${error instanceof ZartError ? error.message : String((error as Error).stack ?? error)}\n`,
+      );
       process.exit(1);
     },
   );

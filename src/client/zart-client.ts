@@ -24,10 +24,14 @@ import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type { ListRunsOptions, StepCheckpoint, WorkflowRun } from './workflow-run';
 
 /** The input type of a workflow class: the parameter of its `run()`. */
-export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown } ? I : never;
+export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown }
+  ? I
+  : never;
 
 /** The output type of a workflow class: what its `run()` resolves to. */
-export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { run(...args: never[]): infer O } ? Awaited<O> : never;
+export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { run(...args: never[]): infer O }
+  ? Awaited<O>
+  : never;
 
 /** Options of `startWorkflow()`. */
 export interface StartWorkflowOptions {
@@ -89,7 +93,9 @@ export class ZartClient {
     const definition = this.registry!.get(workflow);
     const id = options.id ?? randomUUID();
     if (typeof id !== 'string' || id.length === 0 || id.length > 512) {
-      throw new ConfigurationError(`A run id must be a non-empty string of at most 512 characters, got ${JSON.stringify(id)}.`);
+      throw new ConfigurationError(
+        `A run id must be a non-empty string of at most 512 characters, got ${JSON.stringify(id)}.`,
+      );
     }
     const prepared = await prepareInput(definition, input);
     const stored = this.options.serializer.serialize(prepared, `the input of workflow "${definition.name}"`);
@@ -144,7 +150,9 @@ export class ZartClient {
   async getSteps(id: string): Promise<StepCheckpoint[]> {
     const db = this.connected();
     await this.requireRun(id);
-    const rows = await db.dataSource.getRepository(StepCheckpointEntity).find({ where: { runId: id }, order: { seq: 'ASC' } });
+    const rows = await db.dataSource
+      .getRepository(StepCheckpointEntity)
+      .find({ where: { runId: id }, order: { seq: 'ASC' } });
     const { serializer } = this.options;
     return rows.map((row) => ({
       key: row.key,
@@ -182,7 +190,8 @@ export class ZartClient {
 
   /** @internal */
   protected connected(): ZartDatabase {
-    if (!this.db) throw new ConfigurationError('Zart is not started: await zart.start() before using it (or it was shut down).');
+    if (!this.db)
+      throw new ConfigurationError('Zart is not started: await zart.start() before using it (or it was shut down).');
     return this.db;
   }
 
@@ -192,7 +201,8 @@ export class ZartClient {
     const { serializer } = this.options;
     // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once.
     for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
-      if (this.closing.signal.aborted) throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
+      if (this.closing.signal.aborted)
+        throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
       const row = await readRunOutcome(this.connected(), id);
       if (!row) throw new RunNotFoundError(id);
       if (row.status === 'completed') return serializer.deserialize(row.output);
@@ -212,7 +222,8 @@ export class ZartClient {
 
   private toWorkflowRun(row: RunEntity): WorkflowRun {
     const { serializer } = this.options;
-    const value = (stored: unknown): unknown => (stored === null ? undefined : serializer.deserialize(stored as StoredValue));
+    const value = (stored: unknown): unknown =>
+      stored === null ? undefined : serializer.deserialize(stored as StoredValue);
     return {
       id: row.id,
       workflow: row.workflow,

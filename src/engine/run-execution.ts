@@ -121,7 +121,16 @@ export class RunExecution implements RunScope {
     } catch (error) {
       this.throwIfStopped();
       const failure = new StepFailedError(this.id, key, 1, error);
-      await this.checkpoint({ key, seq, name, status: 'failed', output: null, error: this.serializeError(failure), attempts: 1, durationMs: performance.now() - started });
+      await this.checkpoint({
+        key,
+        seq,
+        name,
+        status: 'failed',
+        output: null,
+        error: this.serializeError(failure),
+        attempts: 1,
+        durationMs: performance.now() - started,
+      });
       throw failure;
     }
     this.throwIfStopped();
@@ -130,16 +139,39 @@ export class RunExecution implements RunScope {
       output = this.services.serializer.serialize(value, `the output of step "${key}" of run "${this.id}"`);
     } catch (error) {
       // Stored as the step's failure, so a replay throws the same error instead of re-running.
-      await this.checkpoint({ key, seq, name, status: 'failed', output: null, error: this.serializeError(error), attempts: 1, durationMs: performance.now() - started });
+      await this.checkpoint({
+        key,
+        seq,
+        name,
+        status: 'failed',
+        output: null,
+        error: this.serializeError(error),
+        attempts: 1,
+        durationMs: performance.now() - started,
+      });
       throw error;
     }
-    await this.checkpoint({ key, seq, name, status: 'completed', output, error: null, attempts: 1, durationMs: performance.now() - started });
+    await this.checkpoint({
+      key,
+      seq,
+      name,
+      status: 'completed',
+      output,
+      error: null,
+      attempts: 1,
+      durationMs: performance.now() - started,
+    });
     return value;
   }
 
   private replay<T>(key: string, name: string, stored: CheckpointRow): Awaited<T> {
     if (stored.name !== name) {
-      const error = new NonDeterminismError(this.id, key, `a call of step "${stored.name}"`, `a call of step "${name}"`);
+      const error = new NonDeterminismError(
+        this.id,
+        key,
+        `a call of step "${stored.name}"`,
+        `a call of step "${name}"`,
+      );
       this.fatal ??= error;
       throw error;
     }

@@ -63,7 +63,18 @@ export interface ResolvedZartOptions {
   readonly serializer: Serializer;
 }
 
-const zartKeys = ['connectionString', 'dataSource', 'schema', 'migrate', 'worker', 'resolve', 'logger', 'serializer', 'errorClasses', 'poolSize'];
+const zartKeys = [
+  'connectionString',
+  'dataSource',
+  'schema',
+  'migrate',
+  'worker',
+  'resolve',
+  'logger',
+  'serializer',
+  'errorClasses',
+  'poolSize',
+];
 const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain'];
 
 /** @internal */
@@ -72,7 +83,8 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
   unknownKeys(options, zartKeys, 'new Zart({ ... })', problems);
 
   const poolSize = options.poolSize ?? 10;
-  if (!Number.isInteger(poolSize) || poolSize < 2) problems.push(`poolSize must be an integer of at least 2, got ${String(options.poolSize)}.`);
+  if (!Number.isInteger(poolSize) || poolSize < 2)
+    problems.push(`poolSize must be an integer of at least 2, got ${String(options.poolSize)}.`);
 
   let connection: DatabaseConnection | undefined;
   if (options.connectionString !== undefined && options.dataSource !== undefined) {
@@ -95,7 +107,8 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
     const w = options.worker ?? {};
     unknownKeys(w, workerKeys, 'worker: { ... }', problems);
     const concurrency = w.concurrency ?? 100;
-    if (!Number.isInteger(concurrency) || concurrency < 1) problems.push(`worker.concurrency must be a positive integer, got ${String(w.concurrency)}.`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      problems.push(`worker.concurrency must be a positive integer, got ${String(w.concurrency)}.`);
     const queues = w.queues ?? ['default'];
     if (!Array.isArray(queues) || queues.length === 0 || queues.some((q) => typeof q !== 'string' || !q)) {
       problems.push('worker.queues must be a non-empty array of queue names.');
@@ -109,7 +122,8 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
     });
   }
 
-  if (options.resolve !== undefined && typeof options.resolve !== 'function') problems.push('resolve must be a function (cls) => instance.');
+  if (options.resolve !== undefined && typeof options.resolve !== 'function')
+    problems.push('resolve must be a function (cls) => instance.');
   if (problems.length > 0 || !connection) {
     throw new ConfigurationError(`Invalid Zart options:\n  - ${problems.join('\n  - ')}`);
   }
@@ -118,7 +132,9 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
     schema,
     migrate: options.migrate ?? true,
     worker,
-    resolve: options.resolve ?? ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
+    resolve:
+      options.resolve ??
+      ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
     logger: options.logger ?? consoleLogger,
     serializer: options.serializer ?? new DefaultSerializer(options.errorClasses ?? []),
   });

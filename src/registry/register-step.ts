@@ -16,7 +16,9 @@ export function registerStep(target: AnyClass, method: string, options: StepOpti
 /** @internal Records the step and returns the trampoline that replaces `original`. */
 export function declareStep(target: AnyClass, method: string, original: unknown, options: StepOptions): Method {
   if (typeof original !== 'function') {
-    throw new ConfigurationError(`${target.name}.${method} is not a method; @Step() and registerStep() take methods only.`);
+    throw new ConfigurationError(
+      `${target.name}.${method} is not a method; @Step() and registerStep() take methods only.`,
+    );
   }
   const name = options.name ?? `${target.name}.${method}`;
   declarations().steps.push({ target, method, name });

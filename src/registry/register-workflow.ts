@@ -4,8 +4,7 @@ import { declarations, type AnyClass, type WorkflowOptions } from './declaration
 /** Declares `target` (a class with `run(input)`) as a workflow. Same as `@Workflow(options)`. */
 export function registerWorkflow(target: AnyClass, options: WorkflowOptions = {}): void {
   const runParamTypes = Reflect.getMetadata('design:paramtypes', target.prototype as object, 'run') as
-    | unknown[]
-    | undefined;
+    unknown[] | undefined;
   const list = declarations().workflows;
   const existing = list.findIndex((d) => d.target === target);
   const declaration = { target, options: { ...options }, runParamTypes };

@@ -14,7 +14,18 @@ export interface RegisteredWorkflow {
 }
 
 // design:paramtypes gives these for plain or missing parameter types: nothing to validate.
-const plainTypes = new Set<unknown>([Object, String, Number, Boolean, Array, Symbol, BigInt, Promise, Function, undefined]);
+const plainTypes = new Set<unknown>([
+  Object,
+  String,
+  Number,
+  Boolean,
+  Array,
+  Symbol,
+  BigInt,
+  Promise,
+  Function,
+  undefined,
+]);
 
 /** @internal */
 export class WorkflowRegistry {
@@ -62,7 +73,8 @@ export class WorkflowRegistry {
   /** The workflow for a class or a name; WorkflowNotRegisteredError otherwise. */
   get(workflow: AnyClass | string): RegisteredWorkflow {
     const found = typeof workflow === 'string' ? this.byName.get(workflow) : this.byClass.get(workflow);
-    if (!found) throw new WorkflowNotRegisteredError(typeof workflow === 'string' ? workflow : workflow.name, this.names);
+    if (!found)
+      throw new WorkflowNotRegisteredError(typeof workflow === 'string' ? workflow : workflow.name, this.names);
     return found;
   }
 
@@ -74,7 +86,9 @@ export class WorkflowRegistry {
 function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
   const { target, options } = declaration;
   if (typeof (target.prototype as { run?: unknown }).run !== 'function') {
-    throw new ConfigurationError(`@Workflow() class ${target.name} has no run(input) method. Add one: it is the workflow's entry point.`);
+    throw new ConfigurationError(
+      `@Workflow() class ${target.name} has no run(input) method. Add one: it is the workflow's entry point.`,
+    );
   }
   const name = options.name ?? target.name;
   if (!name.trim()) throw new ConfigurationError(`@Workflow() on ${target.name} has an empty name.`);

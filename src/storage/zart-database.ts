@@ -17,8 +17,7 @@ export interface Tables {
 
 /** How Zart reaches PostgreSQL. */
 export type DatabaseConnection =
-  | { kind: 'url'; url: string; poolSize: number }
-  | { kind: 'dataSource'; dataSource: DataSource; poolSize: number };
+  { kind: 'url'; url: string; poolSize: number } | { kind: 'dataSource'; dataSource: DataSource; poolSize: number };
 
 /** @internal */
 export class ZartDatabase {
@@ -46,7 +45,12 @@ export class ZartDatabase {
     } as const;
     let options: DataSourceOptions;
     if (connection.kind === 'url') {
-      options = { type: 'postgres', url: connection.url, extra: { max: connection.poolSize, application_name: 'zart' }, ...own };
+      options = {
+        type: 'postgres',
+        url: connection.url,
+        extra: { max: connection.poolSize, application_name: 'zart' },
+        ...own,
+      };
     } else {
       const app = connection.dataSource.options;
       if (app.type !== 'postgres') {

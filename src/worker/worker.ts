@@ -69,7 +69,11 @@ export class Worker {
       // Past the drain time: give the runs back so another worker resumes them by replay now,
       // not after the lease; this process stops writing to them.
       for (const execution of left) execution.release();
-      const released = await releaseRuns(this.services.db, this.id, left.map((e) => ({ id: e.id, epoch: e.epoch })));
+      const released = await releaseRuns(
+        this.services.db,
+        this.id,
+        left.map((e) => ({ id: e.id, epoch: e.epoch })),
+      );
       this.services.logger.info('released runs still in flight at shutdown', { count: released.length });
     }
     await unregisterWorker(this.services.db, this.id);

@@ -29,7 +29,10 @@ describe('a worker killed with SIGKILL inside step 3 of 5', () => {
     doomed.process.kill('SIGKILL');
     expect(await doomed.exited).toBe('SIGKILL');
 
-    const survivor = spawnTypeScript('test/crash/fixtures/worker-process.ts', { DATABASE_URL: db.url, ZART_LEASE: '1s' });
+    const survivor = spawnTypeScript('test/crash/fixtures/worker-process.ts', {
+      DATABASE_URL: db.url,
+      ZART_LEASE: '1s',
+    });
     try {
       const result = await client.getHandle<string[]>('crash-1').result({ timeout: '45s' });
       expect(result).toEqual([1, 2, 3, 4, 5].map((n) => `step ${n} of crash-1`));

@@ -35,7 +35,9 @@ describe('fencing', () => {
         "UPDATE zart.runs SET lease_owner = 'another-worker', lease_epoch = lease_epoch + 1 WHERE id = 'fenced-1'",
       );
       release();
-      await waitFor(async () => logged.some((l) => l.message.includes('lost the lease') && l.fields?.runId === 'fenced-1'));
+      await waitFor(async () =>
+        logged.some((l) => l.message.includes('lost the lease') && l.fields?.runId === 'fenced-1'),
+      );
       const steps = await zart.getSteps('fenced-1');
       expect(steps.map((s) => s.key)).toEqual(['first#0']);
       const run = await zart.getRun('fenced-1');

@@ -62,7 +62,12 @@ describe('migrations', () => {
   });
 
   it('are skipped with migrate: false, and then the schema must exist', async () => {
-    const zart = new ZartClient({ connectionString: db.url, schema: 'zart_never_migrated', migrate: false, logger: silentLogger });
+    const zart = new ZartClient({
+      connectionString: db.url,
+      schema: 'zart_never_migrated',
+      migrate: false,
+      logger: silentLogger,
+    });
     await zart.start();
     try {
       await expect(zart.listRuns()).rejects.toThrow(/zart_never_migrated/);
@@ -74,7 +79,12 @@ describe('migrations', () => {
   it("work through an application's own TypeORM DataSource", async () => {
     const appDataSource = new DataSource({ type: 'postgres', url: db.url, entities: [] });
     await appDataSource.initialize();
-    const zart = new Zart({ dataSource: appDataSource, schema: 'zart_app', logger: silentLogger, worker: { pollInterval: '50ms' } });
+    const zart = new Zart({
+      dataSource: appDataSource,
+      schema: 'zart_app',
+      logger: silentLogger,
+      worker: { pollInterval: '50ms' },
+    });
     try {
       await zart.start();
       const handle = await zart.startWorkflow(Echo, { text: 'through the app DataSource' });
@@ -91,7 +101,12 @@ describe('migrations', () => {
   it('reject bad options with every problem at once', () => {
     const error = (() => {
       try {
-        return new Zart({ connectionString: db.url, schema: 'Bad-Schema', worker: { lease: 'soon' as never, concurrency: 0 }, extra: 1 } as never);
+        return new Zart({
+          connectionString: db.url,
+          schema: 'Bad-Schema',
+          worker: { lease: 'soon' as never, concurrency: 0 },
+          extra: 1,
+        } as never);
       } catch (e) {
         return e;
       }

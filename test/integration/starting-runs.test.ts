@@ -79,7 +79,8 @@ describe('starting runs', () => {
   afterAll(async () => {
     await sql.end();
   });
-  const runCount = async (): Promise<number> => Number((await sql.query('SELECT count(*) AS n FROM zart.runs')).rows[0].n);
+  const runCount = async (): Promise<number> =>
+    Number((await sql.query('SELECT count(*) AS n FROM zart.runs')).rows[0].n);
 
   it('validates the input, hands the workflow an instance of its input class and records the version', async () => {
     const zart = await db.zart();
@@ -123,7 +124,9 @@ describe('starting runs', () => {
   it('refuses an id that belongs to a run of another workflow', async () => {
     const zart = await db.zart();
     await zart.startWorkflow(OtherWorkflow, undefined as never, { id: 'shared-id' });
-    await expect(zart.startWorkflow(PlaceOrder, validInput, { id: 'shared-id' })).rejects.toBeInstanceOf(RunIdConflictError);
+    await expect(zart.startWorkflow(PlaceOrder, validInput, { id: 'shared-id' })).rejects.toBeInstanceOf(
+      RunIdConflictError,
+    );
   });
 
   it('fails with WorkflowNotRegisteredError for an unknown workflow name', async () => {
@@ -158,7 +161,9 @@ describe('starting runs', () => {
     expect(contexts[0]!.step).toMatchObject({ key: 'look#0', attempt: 1, idempotencyKey: 'introspect-1/look#0' });
     expect(contexts[0]!.run.signal).toBeInstanceOf(AbortSignal);
     expect(() => currentRun()).toThrow('currentRun() can only be called inside a running workflow');
-    expect(() => currentStep()).toThrow(expect.objectContaining({ name: 'NotInWorkflowError', code: 'ZART_NOT_IN_WORKFLOW' }) as Error);
+    expect(() => currentStep()).toThrow(
+      expect.objectContaining({ name: 'NotInWorkflowError', code: 'ZART_NOT_IN_WORKFLOW' }) as Error,
+    );
   });
 
   it('refuses to start before start() with a clear error', async () => {

@@ -34,7 +34,9 @@ export function spawnTypeScript(entry: string, env: Record<string, string>): Chi
     }
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? code)),
+  );
   return {
     process: child,
     stderr: () => stderr,
@@ -42,7 +44,10 @@ export function spawnTypeScript(entry: string, env: Record<string, string>): Chi
     waitForLine(line, timeoutMs = 30_000) {
       if (stdout.split('\n').includes(line)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`child did not print ${line} within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`child did not print ${line} within ${timeoutMs} ms; stderr:\n${stderr}`)),
+          timeoutMs,
+        );
         void exited.then((status) => {
           clearTimeout(timer);
           reject(new Error(`child exited (${String(status)}) before printing ${line}; stderr:\n${stderr}`));

@@ -33,7 +33,12 @@ export function useTestDatabase(): TestContext {
       return url();
     },
     async zart(options = {}) {
-      const zart = new Zart({ connectionString: url(), logger: silentLogger, worker: { pollInterval: '50ms', ...(options.worker || {}) }, ...withoutWorker(options) });
+      const zart = new Zart({
+        connectionString: url(),
+        logger: silentLogger,
+        worker: { pollInterval: '50ms', ...(options.worker || {}) },
+        ...withoutWorker(options),
+      });
       started.push(zart);
       await zart.start();
       return zart;

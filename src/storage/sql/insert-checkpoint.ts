@@ -21,7 +21,8 @@ export interface NewCheckpoint {
   durationMs: number;
 }
 
-type Parameter = 'runId' | 'owner' | 'epoch' | 'key' | 'seq' | 'name' | 'status' | 'output' | 'error' | 'attempts' | 'durationSeconds';
+type Parameter =
+  'runId' | 'owner' | 'epoch' | 'key' | 'seq' | 'name' | 'status' | 'output' | 'error' | 'attempts' | 'durationSeconds';
 
 interface CompiledInsert {
   name: string;
@@ -63,7 +64,19 @@ FOR SHARE`,
   return { name: `zart_insert_checkpoint_${db.schema}`, text, order: names as Parameter[] };
 }
 
-const parameters: Parameter[] = ['runId', 'owner', 'epoch', 'key', 'seq', 'name', 'status', 'output', 'error', 'attempts', 'durationSeconds'];
+const parameters: Parameter[] = [
+  'runId',
+  'owner',
+  'epoch',
+  'key',
+  'seq',
+  'name',
+  'status',
+  'output',
+  'error',
+  'attempts',
+  'durationSeconds',
+];
 
 /** Throws LeaseLostError when the lease is gone; nothing is written then. */
 export async function insertCheckpoint(
@@ -89,7 +102,10 @@ export async function insertCheckpoint(
     await db.pool.query({ name: statement.name, text: statement.text, values: statement.order.map((p) => values[p]) });
   } catch (error) {
     // No fence row makes run_id NULL, which the NOT NULL constraint rejects.
-    if ((error as { code?: string; column?: string }).code === '23502' && (error as { column?: string }).column === 'run_id') {
+    if (
+      (error as { code?: string; column?: string }).code === '23502' &&
+      (error as { column?: string }).column === 'run_id'
+    ) {
       throw new LeaseLostError(lease.runId);
     }
     throw error;

@@ -25,7 +25,13 @@ export async function insertRun(
   db: ZartDatabase,
   run: NewRun,
 ): Promise<{ inserted: true } | { inserted: false; workflow: string }> {
-  const inserted = await db.query(db.sql(insertSql), [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input)]);
+  const inserted = await db.query(db.sql(insertSql), [
+    run.id,
+    run.workflow,
+    run.version,
+    run.queue,
+    JSON.stringify(run.input),
+  ]);
   if (inserted.rowCount === 1) return { inserted: true };
   const existing = await db.query<{ workflow: string }>(db.sql(existingSql), [run.id]);
   const row = existing.rows[0];

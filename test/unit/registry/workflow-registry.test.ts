@@ -1,4 +1,11 @@
-import { ConfigurationError, Step, Workflow, WorkflowNotRegisteredError, registerStep, registerWorkflow } from '../../../src';
+import {
+  ConfigurationError,
+  Step,
+  Workflow,
+  WorkflowNotRegisteredError,
+  registerStep,
+  registerWorkflow,
+} from '../../../src';
 import { declarations } from '../../../src/registry/declarations';
 import { WorkflowRegistry } from '../../../src/registry/workflow-registry';
 

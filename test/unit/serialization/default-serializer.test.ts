@@ -1,4 +1,11 @@
-import { DefaultSerializer, LeaseLostError, SerializationError, StepFailedError, ZartError } from '../../../src';
+import {
+  DefaultSerializer,
+  LeaseLostError,
+  SerializationError,
+  StepFailedError,
+  ZartError,
+  type StoredValue,
+} from '../../../src';
 
 class QuotaError extends Error {
   override name = 'QuotaError';
@@ -8,7 +15,7 @@ class QuotaError extends Error {
 }
 
 const roundTrip = (value: unknown, serializer = new DefaultSerializer([QuotaError])): unknown =>
-  serializer.deserialize(JSON.parse(JSON.stringify(serializer.serialize(value, 'a test value'))));
+  serializer.deserialize(JSON.parse(JSON.stringify(serializer.serialize(value, 'a test value'))) as StoredValue);
 
 describe('DefaultSerializer', () => {
   it('keeps Date, BigInt, Map, Set, undefined, null, NaN and key order through JSON text', () => {
@@ -37,7 +44,9 @@ describe('DefaultSerializer', () => {
       expect.objectContaining({ name: 'SerializationError', path: '$.items[0].again' }) as Error,
     );
     expect(() => new DefaultSerializer().serialize({ text: 'a\u0000b' }, 'v')).toThrow(SerializationError);
-    expect(() => new DefaultSerializer().serialize(new Map([['k', () => 1]]), 'v')).toThrow(/\$\.get\("k"\) is a function/);
+    expect(() => new DefaultSerializer().serialize(new Map([['k', () => 1]]), 'v')).toThrow(
+      /\$\.get\("k"\) is a function/,
+    );
   });
 
   it('allows the same object twice when it is not circular', () => {
