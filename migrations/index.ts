@@ -1,4 +1,5 @@
 // Every migration, in order. Zart runs them at start() and `zart migrate` under an advisory lock.
 import { CreateCoreTables1764000000000 } from './1764000000000-create-core-tables';
+import { StepArgumentsAndClaimOrder1764100000000 } from './1764100000000-step-arguments-and-claim-order';
 
-export const zartMigrations = [CreateCoreTables1764000000000];
+export const zartMigrations = [CreateCoreTables1764000000000, StepArgumentsAndClaimOrder1764100000000];

@@ -20,6 +20,7 @@ import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { insertRun } from '../storage/sql/insert-run';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { ZartDatabase } from '../storage/zart-database';
+import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type { ListRunsOptions, StepCheckpoint, WorkflowRun } from './workflow-run';
 
@@ -47,7 +48,9 @@ export class ZartClient {
   protected db: ZartDatabase | undefined;
   /** @internal */
   protected registry: WorkflowRegistry | undefined;
-  private readonly closing = new AbortController();
+  /** @internal */
+  protected wakeUps: WakeUpPublisher | undefined;
+  private closing = new AbortController();
 
   constructor(options: ZartOptions = {}) {
     this.options = resolveOptions(options, this.hasWorker());
@@ -56,6 +59,7 @@ export class ZartClient {
   /** Connects, migrates (unless `migrate: false`) and compiles the declared workflows. */
   async start(): Promise<void> {
     if (this.db) return;
+    this.closing = new AbortController();
     this.registry = WorkflowRegistry.compile();
     const db = await ZartDatabase.open(this.options.connection, this.options.schema);
     try {
@@ -68,6 +72,7 @@ export class ZartClient {
       throw error;
     }
     this.db = db;
+    this.wakeUps = new WakeUpPublisher(db, this.options.logger);
   }
 
   /**
@@ -180,8 +185,10 @@ export class ZartClient {
     return false;
   }
 
-  /** @internal Called after a new run row is committed. */
-  protected runStarted(_id: string): void {}
+  /** @internal Called after a new run row is committed: wake the workers (coalesced per tick). */
+  protected runStarted(_id: string): void {
+    void this.wakeUps?.publish();
+  }
 
   /** @internal Resolves after `ms`, or earlier when this process sees the run finish. */
   protected async waitForChange(_id: string, ms: number): Promise<void> {

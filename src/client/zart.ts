@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import type { ZartOptions } from '../options/resolve-options';
+import { CheckpointWriter } from '../storage/checkpoint-writer';
 import { Worker } from '../worker/worker';
 import { ZartClient } from './zart-client';
 
@@ -33,6 +34,8 @@ export class Zart extends ZartClient {
         logger: this.options.logger,
         owner: `${process.pid}-${randomUUID()}`,
         resolve: this.options.resolve,
+        checkpoints: new CheckpointWriter(this.connected(), this.options.logger),
+        wakeUps: this.wakeUps!,
       },
       this.registry!,
       workerOptions,
@@ -51,9 +54,10 @@ export class Zart extends ZartClient {
     await super.shutdown();
   }
 
-  /** @internal A run started here starts here at once when the worker has room. */
-  protected override runStarted(_id: string): void {
-    this.worker?.nudge();
+  /** @internal A run started here starts here at once when the worker has room; else wake others. */
+  protected override runStarted(id: string): void {
+    if (this.worker?.hasCapacity) this.worker.nudge();
+    else super.runStarted(id);
   }
 
   /** @internal */

@@ -31,8 +31,8 @@ export interface StepInfo {
 
 /** @internal The engine's side of a running workflow. */
 export interface RunScope extends RunInfo {
-  /** Executes or replays one step call. */
-  callStep<T>(name: string, body: () => T | Promise<T>): Promise<Awaited<T>>;
+  /** Executes or replays one step call; `args` (of a decorated step) are hashed for replay checks. */
+  callStep<T>(name: string, body: () => T | Promise<T>, args?: readonly unknown[]): Promise<Awaited<T>>;
 }
 
 /** @internal */

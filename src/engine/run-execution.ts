@@ -1,6 +1,7 @@
 // Executes one claimed run up to its end: replays run() from the top, returning stored step
 // outputs without calling the steps again, executing and checkpointing new steps, and finally
 // recording the outcome. Every write is fenced on the lease this worker holds.
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
 import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError } from '../errors';
@@ -8,11 +9,15 @@ import type { ZartLogger } from '../logging/zart-logger';
 import { instantiateInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { Serializer, StoredValue } from '../serialization/serializer';
+import type { CheckpointWriter } from '../storage/checkpoint-writer';
+import { isConnectionError, retryOnDisconnect } from '../storage/reconnect';
 import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
-import { insertCheckpoint, type NewCheckpoint } from '../storage/sql/insert-checkpoint';
+import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
+import { releaseRuns } from '../storage/sql/release-runs';
 import type { ZartDatabase } from '../storage/zart-database';
+import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
 /** @internal What an execution needs from the process around it. */
 export interface ExecutionServices {
@@ -21,10 +26,12 @@ export interface ExecutionServices {
   logger: ZartLogger;
   owner: string;
   resolve: (target: RegisteredWorkflow['target']) => object;
+  checkpoints: CheckpointWriter;
+  wakeUps: WakeUpPublisher;
 }
 
 /** @internal How an execution ended on this worker. */
-export type ExecutionEnd = 'completed' | 'failed' | 'lease-lost';
+export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'lease-lost';
 
 /** @internal */
 export class RunExecution implements RunScope {
@@ -37,8 +44,9 @@ export class RunExecution implements RunScope {
   private readonly callsPerName = new Map<string, number>();
   private nextSeq = 0;
   private checkpoints = new Map<string, CheckpointRow>();
-  /** Set when the run must fail whatever run() does next (non-determinism). */
+  /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
+  private releaseRequested = false;
   private handedBack = false;
 
   constructor(
@@ -57,21 +65,33 @@ export class RunExecution implements RunScope {
     return this.abort.signal;
   }
 
+  get lease(): RunLease {
+    return { runId: this.id, owner: this.services.owner, epoch: this.epoch };
+  }
+
   /** Called by the worker when lease renewal finds the run owned by someone else. */
   loseLease(): void {
     if (!this.abort.signal.aborted) this.abort.abort(new LeaseLostError(this.id));
   }
 
-  /** Called by the worker at shutdown: stop here, the run was handed back to other workers. */
-  release(): void {
+  /**
+   * Graceful shutdown: the run hands itself back at its next step boundary, after the step in
+   * flight (if any) has finished and been checkpointed, so no step runs twice.
+   */
+  requestRelease(): void {
+    this.releaseRequested = true;
+  }
+
+  /** Past the drain time: stop now; the worker hands the run back. */
+  abandon(): void {
     this.handedBack = true;
     this.loseLease();
   }
 
   /** Replays the run to its end and records the outcome. */
   async execute(): Promise<ExecutionEnd> {
-    const { serializer, logger } = this.services;
-    this.checkpoints = await loadCheckpoints(this.services.db, this.id);
+    const { serializer, logger, db } = this.services;
+    this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
     let outcome: RunOutcome;
     try {
       const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
@@ -84,53 +104,43 @@ export class RunExecution implements RunScope {
       if (this.abort.signal.aborted) return this.stopped();
       outcome = { status: 'failed', error: this.serializeError(this.fatal ?? error) };
     }
-    const written = await finishRun(this.services.db, this.lease, outcome);
+    const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), this.abort.signal).catch(
+      (error: unknown) => {
+        if (this.abort.signal.aborted) return false;
+        throw error;
+      },
+    );
     if (!written) return this.stopped();
     logger.debug(`run ${outcome.status}`, { runId: this.id, workflow: this.workflow });
     return outcome.status;
   }
 
-  private stopped(): ExecutionEnd {
-    if (this.handedBack) {
-      this.services.logger.debug('stopped a run handed back at shutdown', { runId: this.id });
-    } else {
-      this.services.logger.warn('lost the lease of a run; stopped executing it here, another worker resumes it', {
-        runId: this.id,
-      });
-    }
-    return 'lease-lost';
-  }
-
-  async callStep<T>(name: string, body: () => T | Promise<T>): Promise<Awaited<T>> {
+  async callStep<T>(name: string, body: () => T | Promise<T>, args?: readonly unknown[]): Promise<Awaited<T>> {
     // Key and sequence are taken synchronously, before any await, so concurrent calls
     // (Promise.all) get the same keys on every replay.
     const n = this.callsPerName.get(name) ?? 0;
     this.callsPerName.set(name, n + 1);
     const key = `${name}#${n}`;
     const seq = this.nextSeq++;
+    const argsHash = this.hashArguments(args);
 
     const stored = this.checkpoints.get(key);
-    if (stored) return this.replay<T>(key, name, stored);
+    if (stored) return this.replay<T>(key, name, argsHash, stored);
+    if (this.fatal) throw this.fatal;
+    if (this.releaseRequested) await this.releaseHere();
     this.throwIfStopped();
 
     const step: StepInfo = { key, attempt: 1, idempotencyKey: `${this.id}/${key}`, signal: this.abort.signal };
     const started = performance.now();
+    const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+      this.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: performance.now() - started, ...outcome });
     let value: Awaited<T>;
     try {
       value = await contextStorage().run({ run: this, step }, async () => await body());
     } catch (error) {
       this.throwIfStopped();
       const failure = new StepFailedError(this.id, key, 1, error);
-      await this.checkpoint({
-        key,
-        seq,
-        name,
-        status: 'failed',
-        output: null,
-        error: this.serializeError(failure),
-        attempts: 1,
-        durationMs: performance.now() - started,
-      });
+      await checkpoint({ status: 'failed', output: null, error: this.serializeError(failure) });
       throw failure;
     }
     this.throwIfStopped();
@@ -139,61 +149,83 @@ export class RunExecution implements RunScope {
       output = this.services.serializer.serialize(value, `the output of step "${key}" of run "${this.id}"`);
     } catch (error) {
       // Stored as the step's failure, so a replay throws the same error instead of re-running.
-      await this.checkpoint({
-        key,
-        seq,
-        name,
-        status: 'failed',
-        output: null,
-        error: this.serializeError(error),
-        attempts: 1,
-        durationMs: performance.now() - started,
-      });
+      await checkpoint({ status: 'failed', output: null, error: this.serializeError(error) });
       throw error;
     }
-    await this.checkpoint({
-      key,
-      seq,
-      name,
-      status: 'completed',
-      output,
-      error: null,
-      attempts: 1,
-      durationMs: performance.now() - started,
-    });
+    await checkpoint({ status: 'completed', output, error: null });
     return value;
   }
 
-  private replay<T>(key: string, name: string, stored: CheckpointRow): Awaited<T> {
-    if (stored.name !== name) {
-      const error = new NonDeterminismError(
-        this.id,
-        key,
-        `a call of step "${stored.name}"`,
-        `a call of step "${name}"`,
-      );
+  private replay<T>(key: string, name: string, argsHash: string | null, stored: CheckpointRow): Awaited<T> {
+    let mismatch: string | undefined;
+    if (stored.name !== name) mismatch = `a call of step "${stored.name}"`;
+    else if (stored.argsHash !== null && argsHash !== null && stored.argsHash !== argsHash) {
+      mismatch = `a call of step "${name}" with other arguments (hash ${stored.argsHash.slice(0, 12)})`;
+    }
+    if (mismatch) {
+      const actual = argsHash
+        ? `a call of step "${name}" (arguments hash ${argsHash.slice(0, 12)})`
+        : `a call of step "${name}"`;
+      const error = new NonDeterminismError(this.id, key, mismatch, actual);
       this.fatal ??= error;
       throw error;
     }
-    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error);
-    return this.services.serializer.deserialize(stored.output) as Awaited<T>;
+    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error as StoredValue);
+    return this.services.serializer.deserialize(stored.output as StoredValue) as Awaited<T>;
   }
 
   private async checkpoint(checkpoint: NewCheckpoint): Promise<void> {
     try {
-      await insertCheckpoint(this.services.db, this.lease, checkpoint);
+      await this.services.checkpoints.write({ lease: this.lease, checkpoint }, this.abort.signal);
     } catch (error) {
       if (error instanceof LeaseLostError) this.loseLease();
+      this.throwIfStopped();
+      // Not the step's failure: the checkpoint could not be stored. The run fails with this
+      // error whatever the workflow does with it, so it cannot continue on a missing checkpoint.
+      this.fatal ??= error as Error;
       throw error;
     }
+  }
+
+  // Hands the run back (fenced), wakes other workers, and stops this execution.
+  private async releaseHere(): Promise<void> {
+    const { db, owner, wakeUps } = this.services;
+    await retryOnDisconnect(
+      () => releaseRuns(db, owner, [{ id: this.id, epoch: this.epoch }]),
+      this.abort.signal,
+    ).catch((error: unknown) => {
+      if (!isConnectionError(error) && !this.abort.signal.aborted) throw error;
+    });
+    void wakeUps.publish();
+    this.handedBack = true;
+    this.loseLease();
+  }
+
+  private stopped(): ExecutionEnd {
+    if (this.handedBack) {
+      this.services.logger.debug('handed a run back at shutdown', { runId: this.id });
+      return 'released';
+    }
+    this.services.logger.warn('lost the lease of a run; stopped executing it here, another worker resumes it', {
+      runId: this.id,
+    });
+    return 'lease-lost';
   }
 
   private throwIfStopped(): void {
     if (this.abort.signal.aborted) throw this.abort.signal.reason as Error;
   }
 
-  private get lease(): { runId: string; owner: string; epoch: number } {
-    return { runId: this.id, owner: this.services.owner, epoch: this.epoch };
+  // A hash of a decorated step's arguments, stored with its checkpoint, so a replay that calls
+  // the key with other arguments is caught. Arguments that cannot be serialized are not hashed.
+  private hashArguments(args: readonly unknown[] | undefined): string | null {
+    if (args === undefined || args.length === 0) return null;
+    try {
+      const stored = this.services.serializer.serialize(args, 'step arguments');
+      return createHash('sha256').update(JSON.stringify(stored)).digest('hex');
+    } catch {
+      return null;
+    }
   }
 
   // An error that cannot itself be stored (say, a field holding a function) is kept as its class,
@@ -205,7 +237,7 @@ export class RunExecution implements RunScope {
     } catch (problem) {
       if (!(problem instanceof SerializationError)) throw problem;
       const plain = error instanceof Error ? error : new Error(String(error));
-      const copy = Object.assign(Object.create(Object.getPrototypeOf(plain) as object) as Error, {});
+      const copy = Object.create(Object.getPrototypeOf(plain) as object) as Error;
       Object.defineProperty(copy, 'message', { value: plain.message, writable: true, configurable: true });
       Object.defineProperty(copy, 'stack', { value: plain.stack, writable: true, configurable: true });
       return serializer.serialize(copy, `the error of run "${this.id}"`);

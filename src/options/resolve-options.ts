@@ -122,6 +122,14 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
     });
   }
 
+  if (!withWorker && options.worker !== undefined && options.worker !== false) {
+    problems.push('ZartClient runs no worker: remove the worker option, or use Zart to execute runs.');
+  }
+  if (options.serializer !== undefined && options.errorClasses !== undefined) {
+    problems.push(
+      'errorClasses configures the default serializer; with your own serializer, teach it the classes instead.',
+    );
+  }
   if (options.resolve !== undefined && typeof options.resolve !== 'function')
     problems.push('resolve must be a function (cls) => instance.');
   if (problems.length > 0 || !connection) {

@@ -30,7 +30,7 @@ function makeTrampoline(name: string, original: Method): Method {
   const trampoline = function (this: unknown, ...args: unknown[]): unknown {
     const frame = currentFrame();
     if (!frame || frame.step) return original.apply(this, args);
-    return frame.run.callStep(name, () => original.apply(this, args));
+    return frame.run.callStep(name, () => original.apply(this, args), args);
   };
   Object.defineProperty(trampoline, 'name', { value: original.name });
   return trampoline;

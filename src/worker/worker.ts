@@ -1,53 +1,67 @@
-// The claim loop of one process: claims runnable runs up to its concurrency, executes them,
-// renews their leases in one statement every lease/3, and on shutdown stops claiming, waits for
-// in-flight runs up to the drain time and hands the rest back to other workers.
+// The claim loop of one process: claims runnable runs up to its concurrency when woken (a
+// LISTEN/NOTIFY wake-up, a run started here, a run finished here) or at the poll interval,
+// executes them, and renews their leases in one statement every lease/3. On stop it claims no
+// more, hands each run back at its next step boundary, and past the drain time hands back the rest.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RunExecution, type ExecutionServices } from '../engine/run-execution';
+import type { ResolvedWorkerOptions } from '../options/resolve-options';
+import { zartVersion } from '../options/zart-version';
 import type { WorkflowRegistry } from '../registry/workflow-registry';
 import { claimRuns, type ClaimedRun } from '../storage/sql/claim-runs';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { renewLeases } from '../storage/sql/renew-leases';
-import type { ResolvedWorkerOptions } from '../options/resolve-options';
-import { zartVersion } from '../options/zart-version';
+import { WakeUpListener } from '../wake-ups/wake-up-listener';
 
 /** @internal */
 export class Worker {
   private readonly executions = new Map<string, RunExecution>();
   private readonly finished = new Set<(runId: string) => void>();
+  private readonly listener: WakeUpListener;
   private running = false;
   private wake: (() => void) | undefined;
-  /** A nudge that arrived while the loop was busy claiming: the next sleep returns at once. */
+  /** A wake-up that arrived while the loop was busy claiming: the next sleep returns at once. */
   private woken = false;
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private claimErrors = 0;
 
   constructor(
     private readonly services: ExecutionServices,
     private readonly registry: WorkflowRegistry,
     private readonly options: ResolvedWorkerOptions,
-  ) {}
+  ) {
+    this.listener = new WakeUpListener(services.db, () => this.nudge(), services.logger);
+  }
 
   get id(): string {
     return this.services.owner;
   }
 
+  /** Whether a run started now would be claimed here at once. */
+  get hasCapacity(): boolean {
+    return this.running && this.executions.size < this.options.concurrency;
+  }
+
   async start(): Promise<void> {
     await registerWorker(this.services.db, { id: this.id, host: hostname(), pid: process.pid, version: zartVersion });
+    await this.listener.start();
     this.running = true;
     this.loop = this.claimLoop();
-    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    // Heartbeats ride on lease renewal; at least every 10 s so listWorkers() sees live workers.
+    const renewEvery = Math.max(50, Math.min(10_000, Math.floor(this.options.leaseMs / 3)));
+    this.renewTimer = setInterval(() => void this.renew(), renewEvery);
     this.renewTimer.unref();
   }
 
-  /** Claims at once instead of at the next poll (a run was just started in this process). */
+  /** Claims at once instead of at the next poll. */
   nudge(): void {
     this.woken = true;
     this.wake?.();
   }
 
-  /** Calls `listener(runId)` whenever this worker finishes a run. */
+  /** Calls `listener(runId)` whenever an execution of a run ends on this worker. */
   onRunFinished(listener: (runId: string) => void): () => void {
     this.finished.add(listener);
     return () => this.finished.delete(listener);
@@ -58,25 +72,27 @@ export class Worker {
     this.running = false;
     this.wake?.();
     await this.loop;
-    const inFlight = [...this.executions.values()];
-    if (inFlight.length > 0) {
-      const drained = Promise.all(inFlight.map((execution) => this.settled(execution.id)));
-      await Promise.race([drained, delay(drainMs, undefined, { ref: false })]);
-    }
-    clearInterval(this.renewTimer);
+    const { db, logger, wakeUps } = this.services;
+    for (const execution of this.executions.values()) execution.requestRelease();
+    const drained = Promise.all([...this.executions.keys()].map((id) => this.settled(id)));
+    const drainTimer = new AbortController();
+    await Promise.race([drained, delay(drainMs, undefined, { signal: drainTimer.signal }).catch(() => undefined)]);
+    drainTimer.abort();
     const left = [...this.executions.values()];
     if (left.length > 0) {
-      // Past the drain time: give the runs back so another worker resumes them by replay now,
-      // not after the lease; this process stops writing to them.
-      for (const execution of left) execution.release();
+      // Past the drain time: steps still in flight are abandoned and run again after a replay.
+      for (const execution of left) execution.abandon();
       const released = await releaseRuns(
-        this.services.db,
+        db,
         this.id,
         left.map((e) => ({ id: e.id, epoch: e.epoch })),
       );
-      this.services.logger.info('released runs still in flight at shutdown', { count: released.length });
+      logger.warn('drain time passed; handed back runs with steps still in flight', { count: released.length });
+      await wakeUps.publish();
     }
-    await unregisterWorker(this.services.db, this.id);
+    clearInterval(this.renewTimer);
+    await this.listener.stop();
+    await unregisterWorker(db, this.id).catch(() => undefined);
   }
 
   private async claimLoop(): Promise<void> {
@@ -94,11 +110,17 @@ export class Worker {
           });
           for (const claim of claimed) this.launch(claim);
           claimedAll = claimed.length === free;
+          this.claimErrors = 0;
         } catch (error) {
-          this.services.logger.error('claiming runs failed; retrying at the next poll', { error: describe(error) });
+          // Logged on the first failure and then every tenth, not once per poll.
+          if (this.claimErrors++ % 10 === 0) {
+            this.services.logger.error('claiming runs failed; retrying at the next poll', { error: describe(error) });
+          }
         }
       }
-      if (!claimedAll && this.running) await this.sleepUntilWoken();
+      if (!this.running) break;
+      // Runs come back for a claim as fast as they were claimed; otherwise wait to be woken.
+      if (!claimedAll) await this.sleepUntilWoken();
     }
   }
 
@@ -118,7 +140,8 @@ export class Worker {
       .finally(() => {
         this.executions.delete(claim.id);
         for (const listener of this.finished) listener(claim.id);
-        this.wake?.();
+        // Capacity was freed: look for more work now.
+        this.nudge();
       });
   }
 
@@ -135,30 +158,26 @@ export class Worker {
   }
 
   private async sleepUntilWoken(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return;
+    if (!this.woken) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.options.pollIntervalMs);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wake = done;
+      });
+      this.wake = undefined;
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.options.pollIntervalMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
-    this.wake = undefined;
     this.woken = false;
   }
 
   private async renew(): Promise<void> {
     const held = [...this.executions.values()].map((e) => ({ id: e.id, epoch: e.epoch }));
-    if (held.length === 0 && !this.running) return;
     try {
       const kept = await renewLeases(this.services.db, this.id, held, this.options.leaseMs);
       for (const { id } of held) {
         if (kept.has(id)) continue;
-        this.services.logger.warn('lease lost; stopping the run on this worker', { runId: id });
         this.executions.get(id)?.loseLease();
       }
     } catch (error) {

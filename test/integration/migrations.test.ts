@@ -35,7 +35,10 @@ describe('migrations', () => {
       await Promise.all(instances.map((zart) => zart.shutdown()));
     }
     const { rows } = await sql.query('SELECT name FROM zart_race.migrations');
-    expect(rows.map((r: { name: string }) => r.name)).toEqual(['CreateCoreTables1764000000000']);
+    expect(rows.map((r: { name: string }) => r.name)).toEqual([
+      'CreateCoreTables1764000000000',
+      'StepArgumentsAndClaimOrder1764100000000',
+    ]);
     const tables = await sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",
     );

@@ -8,7 +8,9 @@ export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'faile
 @Entity('runs')
 // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs that are
 // due, and runs whose lease may have expired. Finished runs are in neither, so history is free.
-@Index('runs_claimable_idx', ['queue', 'priority', 'availableAt'], { where: `status IN ('pending', 'waiting')` })
+// runs_claimable_idx is (queue, priority DESC, available_at) WHERE status IN ('pending', 'waiting'),
+// which @Index cannot express: the migration owns it and schema sync leaves it alone.
+@Index('runs_claimable_idx', { synchronize: false })
 @Index('runs_leased_idx', ['leaseExpiresAt'], { where: `status = 'running'` })
 @Index('runs_listing_idx', ['workflow', 'createdAt'])
 @Index('runs_parent_idx', ['parentId'], { where: 'parent_id IS NOT NULL' })

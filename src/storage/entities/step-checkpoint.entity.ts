@@ -22,6 +22,10 @@ export class StepCheckpointEntity {
   @Column({ type: 'text' })
   name!: string;
 
+  /** Hash of a decorated step's arguments: a replay with other arguments is non-deterministic. */
+  @Column({ name: 'args_hash', type: 'text', nullable: true })
+  argsHash!: string | null;
+
   @Column({ type: 'text' })
   status!: StepStatus;
 

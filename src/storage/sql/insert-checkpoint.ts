@@ -13,6 +13,8 @@ export interface NewCheckpoint {
   key: string;
   seq: number;
   name: string;
+  /** Hash of a decorated step's arguments, checked on replay; null for inline steps. */
+  argsHash: string | null;
   status: StepStatus;
   output: StoredValue | null;
   error: StoredValue | null;
@@ -21,8 +23,34 @@ export interface NewCheckpoint {
   durationMs: number;
 }
 
-type Parameter =
-  'runId' | 'owner' | 'epoch' | 'key' | 'seq' | 'name' | 'status' | 'output' | 'error' | 'attempts' | 'durationSeconds';
+/** A checkpoint with the lease it is fenced on. */
+export interface LeasedCheckpoint {
+  lease: RunLease;
+  checkpoint: NewCheckpoint;
+}
+
+/** The lease a write is fenced on: the run, the worker holding it, and the claim's epoch. */
+export interface RunLease {
+  runId: string;
+  owner: string;
+  epoch: number;
+}
+
+const parameters = [
+  'runId',
+  'owner',
+  'epoch',
+  'key',
+  'seq',
+  'name',
+  'argsHash',
+  'status',
+  'output',
+  'error',
+  'attempts',
+  'durationSeconds',
+] as const;
+type Parameter = (typeof parameters)[number];
 
 interface CompiledInsert {
   name: string;
@@ -51,6 +79,7 @@ FOR SHARE`,
       key: placeholder('key'),
       seq: placeholder('seq'),
       name: placeholder('name'),
+      argsHash: placeholder('argsHash'),
       status: placeholder('status'),
       output: placeholder('output'),
       error: placeholder('error'),
@@ -64,26 +93,11 @@ FOR SHARE`,
   return { name: `zart_insert_checkpoint_${db.schema}`, text, order: names as Parameter[] };
 }
 
-const parameters: Parameter[] = [
-  'runId',
-  'owner',
-  'epoch',
-  'key',
-  'seq',
-  'name',
-  'status',
-  'output',
-  'error',
-  'attempts',
-  'durationSeconds',
-];
-
-/** Throws LeaseLostError when the lease is gone; nothing is written then. */
-export async function insertCheckpoint(
-  db: ZartDatabase,
-  lease: { runId: string; owner: string; epoch: number },
-  checkpoint: NewCheckpoint,
-): Promise<void> {
+/**
+ * Throws LeaseLostError when the lease is gone; nothing is written then. A checkpoint that is
+ * already stored (a retry after the connection dropped around the commit) counts as written.
+ */
+export async function insertCheckpoint(db: ZartDatabase, { lease, checkpoint }: LeasedCheckpoint): Promise<void> {
   const statement = db.compile(compileInsert);
   const values: Record<Parameter, unknown> = {
     runId: lease.runId,
@@ -92,6 +106,7 @@ export async function insertCheckpoint(
     key: checkpoint.key,
     seq: checkpoint.seq,
     name: checkpoint.name,
+    argsHash: checkpoint.argsHash,
     status: checkpoint.status,
     output: checkpoint.output === null ? null : JSON.stringify(checkpoint.output),
     error: checkpoint.error === null ? null : JSON.stringify(checkpoint.error),
@@ -102,12 +117,9 @@ export async function insertCheckpoint(
     await db.pool.query({ name: statement.name, text: statement.text, values: statement.order.map((p) => values[p]) });
   } catch (error) {
     // No fence row makes run_id NULL, which the NOT NULL constraint rejects.
-    if (
-      (error as { code?: string; column?: string }).code === '23502' &&
-      (error as { column?: string }).column === 'run_id'
-    ) {
-      throw new LeaseLostError(lease.runId);
-    }
+    const { code, column } = error as { code?: string; column?: string };
+    if (code === '23502' && column === 'run_id') throw new LeaseLostError(lease.runId);
+    if (code === '23505') return;
     throw error;
   }
 }

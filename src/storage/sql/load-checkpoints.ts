@@ -6,6 +6,7 @@ import type { StepStatus } from '../entities';
 export interface CheckpointRow {
   key: string;
   name: string;
+  argsHash: string | null;
   status: StepStatus;
   output: StoredValue | null;
   error: StoredValue | null;
@@ -13,7 +14,7 @@ export interface CheckpointRow {
 }
 
 const loadSql = (t: { steps: string }) => `
-SELECT key, name, status, output, error, attempts
+SELECT key, name, args_hash AS "argsHash", status, output, error, attempts
 FROM ${t.steps}
 WHERE run_id = $1`;
 

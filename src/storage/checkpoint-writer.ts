@@ -1,0 +1,115 @@
+// Group commit of checkpoints: concurrent runs of one process share round trips. A write goes out
+// at once when a connection slot is free; writes arriving meanwhile are sent together as one
+// multi-row, fenced statement. Each caller resumes only when its own row is committed, and a row
+// whose lease is gone fails only its own caller. Connection failures are retried.
+import { LeaseLostError } from '../errors';
+import type { ZartLogger } from '../logging/zart-logger';
+import { retryOnDisconnect } from './reconnect';
+import { insertCheckpoint, type LeasedCheckpoint } from './sql/insert-checkpoint';
+import { insertCheckpoints } from './sql/insert-checkpoints';
+import type { ZartDatabase } from './zart-database';
+
+interface PendingWrite {
+  row: LeasedCheckpoint;
+  /** Aborted when the run stops on this worker: stop retrying its write. */
+  signal: AbortSignal;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+// Two statements in flight: one batch fills while the other commits. More slots split batches
+// without saving commits; fewer serialise a lone run behind a full batch.
+const slots = 2;
+// Bounds one statement's size (11 arrays of this length).
+const maxBatch = 500;
+
+/** @internal */
+export class CheckpointWriter {
+  private queue: PendingWrite[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: ZartDatabase,
+    private readonly logger: ZartLogger,
+  ) {}
+
+  /** Resolves once the checkpoint is committed; LeaseLostError if the run's lease is gone. */
+  write(row: LeasedCheckpoint, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ row, signal, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < slots && this.queue.length > 0) {
+      const batch = this.queue.splice(0, maxBatch);
+      this.inFlight++;
+      void this.send(batch).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async send(batch: PendingWrite[]): Promise<void> {
+    const live = batch.filter((write) => {
+      if (write.signal.aborted) write.reject(write.signal.reason);
+      return !write.signal.aborted;
+    });
+    if (live.length === 1) return this.sendOne(live[0]!);
+    if (live.length === 0) return;
+    // A batch retries across disconnects until every run in it has stopped here.
+    const allStopped = new AbortController();
+    const onAbort = (): void => {
+      if (live.every((write) => write.signal.aborted)) allStopped.abort();
+    };
+    for (const write of live) write.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const written = await retryOnDisconnect(
+        () =>
+          insertCheckpoints(
+            this.db,
+            live.map((write) => write.row),
+          ),
+        allStopped.signal,
+        (error, attempt) => this.logRetry(error, attempt),
+      );
+      for (const write of live) {
+        const { lease, checkpoint } = write.row;
+        if (written.has(`${lease.runId}/${checkpoint.key}`)) write.resolve();
+        else write.reject(new LeaseLostError(lease.runId));
+      }
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '23505') {
+        // A row of the batch is already stored (a retry after a commit whose reply was lost):
+        // write them one by one, where a stored row counts as written.
+        await Promise.all(live.map((write) => this.sendOne(write)));
+        return;
+      }
+      for (const write of live) write.reject(error);
+    } finally {
+      for (const write of live) write.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sendOne(write: PendingWrite): Promise<void> {
+    try {
+      await retryOnDisconnect(
+        () => insertCheckpoint(this.db, write.row),
+        write.signal,
+        (error, attempt) => this.logRetry(error, attempt),
+      );
+      write.resolve();
+    } catch (error) {
+      write.reject(error);
+    }
+  }
+
+  private logRetry(error: unknown, attempt: number): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (attempt === 1 || attempt % 10 === 0) {
+      this.logger.warn('writing checkpoints failed on the connection; retrying', { attempt, error: message });
+    }
+  }
+}

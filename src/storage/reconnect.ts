@@ -1,0 +1,56 @@
+// Tells connection failures (a terminated backend, a restarting server, a refused socket) from
+// errors of the statement itself, and retries an operation across them with back-off, so a
+// worker rides out pg_terminate_backend and PostgreSQL restarts instead of failing runs.
+import { setTimeout as delay } from 'node:timers/promises';
+
+// SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: terminated
+// backend, shutdown, server starting), plus what node and pg report for a dead socket.
+const connectionCodes = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+]);
+const connectionMessages = [
+  'Connection terminated',
+  'connection terminated',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect',
+  'Client was closed and is not queryable',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
+
+/** Whether `error` means the connection failed, not the statement. */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (connectionCodes.has(code) || code.startsWith('08'))) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && connectionMessages.some((m) => message.includes(m));
+}
+
+/**
+ * Runs `operation`, retrying while it fails on the connection (50 ms doubling to 2 s), until it
+ * succeeds, fails otherwise, or `signal` aborts (then the last connection error is thrown).
+ */
+export async function retryOnDisconnect<T>(
+  operation: () => Promise<T>,
+  signal: AbortSignal,
+  onRetry?: (error: unknown, attempt: number) => void,
+): Promise<T> {
+  for (let attempt = 1, pause = 50; ; attempt++, pause = Math.min(pause * 2, 2_000)) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isConnectionError(error) || signal.aborted) throw error;
+      onRetry?.(error, attempt);
+      await delay(pause, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) throw error;
+    }
+  }
+}
