@@ -170,8 +170,8 @@ export class RunExecution implements RunScope {
       this.fatal ??= error;
       throw error;
     }
-    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error as StoredValue);
-    return this.services.serializer.deserialize(stored.output as StoredValue) as Awaited<T>;
+    if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error);
+    return this.services.serializer.deserialize(stored.output) as Awaited<T>;
   }
 
   private async checkpoint(checkpoint: NewCheckpoint): Promise<void> {
