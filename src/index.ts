@@ -4,7 +4,13 @@ import 'reflect-metadata';
 export { Zart, type ShutdownOptions } from './client/zart';
 export { ZartClient, type StartWorkflowOptions, type WorkflowInput, type WorkflowOutput } from './client/zart-client';
 export type { WorkflowHandle, ResultOptions } from './client/workflow-handle';
-export type { WorkflowRun, StepCheckpoint, ListRunsOptions } from './client/workflow-run';
+export type {
+  WorkflowRun,
+  StepCheckpoint,
+  ListRunsOptions,
+  WorkerInfo,
+  DeleteFinishedRunsOptions,
+} from './client/workflow-run';
 export { Workflow } from './decorators/workflow.decorator';
 export { Step } from './decorators/step.decorator';
 export { registerWorkflow } from './registry/register-workflow';

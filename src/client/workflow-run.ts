@@ -1,4 +1,6 @@
-// What getRun(), listRuns() and getSteps() return: runs and checkpoints with values deserialized.
+// What the inspection methods take and return: runs and checkpoints with values deserialized,
+// live workers, retention options.
+import type { Duration } from '../duration/parse-duration';
 import type { RunStatus, StepStatus } from '../storage/entities';
 
 /** A run as stored. */
@@ -45,4 +47,23 @@ export interface ListRunsOptions {
   limit?: number;
   /** Only runs created before the run with this id (keyset pagination). */
   after?: string;
+}
+
+/** A live worker process. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  /** The zart version it runs. */
+  version: string;
+  startedAt: Date;
+  heartbeatAt: Date;
+}
+
+/** Options of `deleteFinishedRuns()`. */
+export interface DeleteFinishedRunsOptions {
+  /** Delete runs that finished longer ago than this, e.g. `'30d'`. */
+  olderThan: Duration;
+  /** Runs deleted per statement. Default 1,000. */
+  batchSize?: number;
 }

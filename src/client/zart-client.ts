@@ -17,12 +17,20 @@ import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { RunEntity, StepCheckpointEntity } from '../storage/entities';
+import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { insertRun } from '../storage/sql/insert-run';
+import { listWorkers } from '../storage/sql/list-workers';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
-import type { ListRunsOptions, StepCheckpoint, WorkflowRun } from './workflow-run';
+import type {
+  DeleteFinishedRunsOptions,
+  ListRunsOptions,
+  StepCheckpoint,
+  WorkerInfo,
+  WorkflowRun,
+} from './workflow-run';
 
 /** The input type of a workflow class: the parameter of its `run()`. */
 export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown }
@@ -170,6 +178,32 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /** Live worker processes (heartbeat within the last minute, by the database clock). */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return listWorkers(this.connected());
+  }
+
+  /**
+   * Deletes finished runs (completed, failed, cancelled) that finished more than `olderThan` ago,
+   * with their checkpoints and events, in batches of `batchSize` (default 1,000). Returns the count.
+   */
+  async deleteFinishedRuns(options: DeleteFinishedRunsOptions): Promise<number> {
+    const db = this.connected();
+    const olderThanMs = parseDuration(options.olderThan, 'deleteFinishedRuns({ olderThan })');
+    const batchSize = options.batchSize ?? 1_000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ConfigurationError(
+        `deleteFinishedRuns({ batchSize }) must be a positive integer, got ${String(batchSize)}.`,
+      );
+    }
+    let total = 0;
+    for (;;) {
+      const deleted = await deleteFinishedRuns(db, olderThanMs, batchSize);
+      total += deleted;
+      if (deleted < batchSize) return total;
+    }
   }
 
   /** Closes the connection pool; pending result() calls reject. */

@@ -13,6 +13,8 @@ export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'faile
 @Index('runs_claimable_idx', { synchronize: false })
 @Index('runs_leased_idx', ['leaseExpiresAt'], { where: `status = 'running'` })
 @Index('runs_listing_idx', ['workflow', 'createdAt'])
+// Retention (deleteFinishedRuns) walks finished runs by finish time.
+@Index('runs_finished_idx', ['finishedAt'], { where: `status IN ('completed', 'failed', 'cancelled')` })
 @Index('runs_parent_idx', ['parentId'], { where: 'parent_id IS NOT NULL' })
 export class RunEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'runs_pkey' })

@@ -16,7 +16,8 @@ export interface ClaimedRun {
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
 // history does not slow the claim down. Lease times come from the database clock.
-const claimSql = (t: { runs: string }) => `
+/** @internal The statement text, exported for EXPLAIN in tests and benchmarks. */
+export const claimSql = (t: { runs: string }) => `
 WITH due AS (
   SELECT id FROM ${t.runs}
   WHERE status IN ('pending', 'waiting') AND available_at <= now()

@@ -1,10 +1,14 @@
-// Adds this worker to the workers table at start and removes it at shutdown.
+// Adds this worker to the workers table at start and removes it at shutdown. Rows of workers that
+// died without shutting down are swept when any worker starts, a day after their last heartbeat.
 import type { ZartDatabase } from '../zart-database';
 
 const upsertSql = (t: { workers: string }) => `
 INSERT INTO ${t.workers} (id, host, pid, version, started_at, heartbeat_at)
 VALUES ($1, $2, $3, $4, now(), now())
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`;
+
+const sweepSql = (t: { workers: string }) => `
+DELETE FROM ${t.workers} WHERE heartbeat_at < now() - interval '1 day'`;
 
 const deleteSql = (t: { workers: string }) => `
 DELETE FROM ${t.workers} WHERE id = $1`;
@@ -13,6 +17,7 @@ export async function registerWorker(
   db: ZartDatabase,
   worker: { id: string; host: string; pid: number; version: string },
 ): Promise<void> {
+  await db.query(db.sql(sweepSql));
   await db.query(db.sql(upsertSql), [worker.id, worker.host, worker.pid, worker.version]);
 }
 
