@@ -17,6 +17,7 @@ import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { RunEntity, StepCheckpointEntity } from '../storage/entities';
+import { isConnectionError } from '../storage/reconnect';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { insertRun } from '../storage/sql/insert-run';
 import { listWorkers } from '../storage/sql/list-workers';
@@ -244,11 +245,18 @@ export class ZartClient {
     for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
       if (this.closing.signal.aborted)
         throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
-      const row = await readRunOutcome(this.connected(), id);
-      if (!row) throw new RunNotFoundError(id);
-      if (row.status === 'completed') return serializer.deserialize(row.output);
-      if (row.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error));
-      if (row.status === 'cancelled') throw new WorkflowCancelledError(id);
+      let row: Awaited<ReturnType<typeof readRunOutcome>> | null;
+      try {
+        row = await readRunOutcome(this.connected(), id);
+      } catch (error) {
+        // A dropped connection or a restarting server: keep waiting, the run is still there.
+        if (!isConnectionError(error)) throw error;
+        row = null;
+      }
+      if (row === undefined) throw new RunNotFoundError(id);
+      if (row?.status === 'completed') return serializer.deserialize(row.output);
+      if (row?.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error));
+      if (row?.status === 'cancelled') throw new WorkflowCancelledError(id);
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);
       await this.waitForChange(id, Math.min(pause, left));
