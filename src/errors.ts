@@ -107,7 +107,7 @@ export class RunIdConflictError extends ZartError {
 }
 named(RunIdConflictError, 'RunIdConflictError');
 
-/** A durable function (`sleep`, `currentRun`, ...) was called outside a running workflow. */
+/** A function that needs a running workflow (`currentRun`, `currentStep`) was called outside one. */
 export class NotInWorkflowError extends ZartError {
   constructor(fn: string) {
     super(
@@ -129,8 +129,8 @@ export class NonDeterminismError extends ZartError {
     super(
       'ZART_NON_DETERMINISM',
       `Run "${runId}" replayed step "${stepKey}" as ${actual}, but its history recorded ${expected}. ` +
-        'Workflow code must call the same steps in the same order on every replay: move changing logic into steps, ' +
-        'or ship the change as a new workflow version.',
+        'Workflow code must make the same step calls with the same arguments on every replay: move changing ' +
+        'logic into steps, and ship a changed workflow under a new name while old runs finish (docs/concepts.md).',
     );
     this.runId = runId;
     this.stepKey = stepKey;
@@ -150,7 +150,7 @@ export class StepFailedError extends ZartError {
     super(
       'ZART_STEP_FAILED',
       `Step "${stepKey}" of run "${runId}" failed after ${attempts} attempt(s): ${describe(cause)}. ` +
-        'Catch this error in the workflow to compensate, or give the step a retry policy.',
+        'Catch this error in the workflow to compensate, or fix the cause and start a new run.',
       { cause },
     );
     this.runId = runId;
@@ -167,7 +167,7 @@ export class WorkflowFailedError extends ZartError {
   constructor(runId: string, cause: unknown) {
     super(
       'ZART_WORKFLOW_FAILED',
-      `Run "${runId}" failed: ${describe(cause)}. Inspect it with getRun()/getSteps(), fix the cause and resume it.`,
+      `Run "${runId}" failed: ${describe(cause)}. Inspect it with getRun() and getSteps(), fix the cause and start a new run.`,
       { cause },
     );
     this.runId = runId;
@@ -180,7 +180,7 @@ export class WorkflowCancelledError extends ZartError {
   readonly runId: string;
 
   constructor(runId: string) {
-    super('ZART_WORKFLOW_CANCELLED', `Run "${runId}" was cancelled. Resume it with resume() if that was a mistake.`);
+    super('ZART_WORKFLOW_CANCELLED', `Run "${runId}" was cancelled. Start a new run if that was a mistake.`);
     this.runId = runId;
   }
 }

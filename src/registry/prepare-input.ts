@@ -1,5 +1,5 @@
-// Turns a workflow input into an instance of the workflow's input class and validates it with
-// class-validator: at startWorkflow (before anything is written) and again when a run executes.
+// Turns a workflow input into an instance of the workflow's input class: validated with
+// class-validator at startWorkflow (before anything is written), instantiated when a run executes.
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError, type ValidationFailure } from '../errors';

@@ -1,5 +1,9 @@
 // Finds the first part of a value the serializer cannot store faithfully (a function, a symbol, a
-// circular reference, a NUL in a string), with its path, so SerializationError can name it.
+// circular reference, a NUL in a string, a promise, raw binary other than Buffer and the typed
+// arrays superjson knows), with its path, so SerializationError can name it.
+
+// Binary views superjson cannot rebuild; Buffer and the other typed arrays it can.
+const unsupportedBinary = [DataView, BigInt64Array, BigUint64Array];
 
 /** Where and why a value cannot be stored. */
 export interface UnstorableValue {
@@ -22,7 +26,17 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
       return undefined;
   }
   if (value === null || value instanceof Date || value instanceof RegExp || value instanceof URL) return undefined;
+  if (unsupportedBinary.some((cls) => value instanceof cls)) {
+    return { path, reason: `is a ${value.constructor.name}, which cannot be stored (use a Buffer or a Uint8Array)` };
+  }
   if (ArrayBuffer.isView(value)) return undefined;
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+    return { path, reason: 'is an ArrayBuffer, which cannot be stored (wrap it in a Buffer or a Uint8Array)' };
+  }
+  if (value instanceof Promise) return { path, reason: 'is a Promise (await it before returning the value)' };
+  if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
+    return { path, reason: `is a ${value.constructor.name}, whose contents cannot be read or stored` };
+  }
   if (ancestors.includes(value)) return { path, reason: 'refers back to an enclosing value (a circular reference)' };
   const inside = [...ancestors, value];
 

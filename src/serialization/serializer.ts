@@ -58,6 +58,27 @@ export class DefaultSerializer implements Serializer {
       },
       'zart.error',
     );
+    // superjson has no rule for Buffer (a Uint8Array subclass it would fail to rebuild).
+    this.json.registerCustom<Buffer, string>(
+      {
+        isApplicable: (value): value is Buffer => Buffer.isBuffer(value),
+        serialize: (buffer) => buffer.toString('base64'),
+        deserialize: (base64) => Buffer.from(base64, 'base64'),
+      },
+      'zart.buffer',
+    );
+    // superjson leaves instances of unregistered classes to JSON.stringify, which would turn the
+    // Dates, Maps and BigInts inside them into strings or throw. They are stored as plain objects
+    // (the prototype is not kept), with their contents round-tripping like any other value.
+    this.json.registerCustom<object, JSONValue>(
+      {
+        isApplicable: (value): value is object => isClassInstance(value),
+        serialize: (instance) => this.json.serialize({ ...instance }) as unknown as JSONValue,
+        deserialize: (stored) =>
+          this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0]) as object,
+      },
+      'zart.instance',
+    );
   }
 
   serialize(value: unknown, what: string): StoredValue {
@@ -96,4 +117,20 @@ export class DefaultSerializer implements Serializer {
     Object.assign(error, stored.fields);
     return error;
   }
+}
+
+// Objects superjson does not handle itself: not plain, not an array, not a built-in it knows.
+function isClassInstance(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype === null || prototype === Object.prototype) return false;
+  return !(
+    value instanceof Date ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof RegExp ||
+    value instanceof URL ||
+    value instanceof Error ||
+    ArrayBuffer.isView(value)
+  );
 }

@@ -58,9 +58,15 @@ export class ZartDatabase {
           `Zart needs a PostgreSQL DataSource, but the one given has type "${app.type}". Pass a postgres DataSource or a connectionString.`,
         );
       }
-      // Same server and credentials as the application, but Zart's own entities and a small pool,
-      // so the app's entity list, naming strategy and subscribers are left untouched.
-      options = { ...app, subscribers: [], extra: { ...(app.extra as object), max: connection.poolSize }, ...own };
+      // Only how to reach the server is taken from the application: its entities, naming
+      // strategy, subscribers, synchronize or dropSchema must never touch Zart's schema.
+      const { url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName, extra } = app;
+      options = {
+        type: 'postgres',
+        ...defined({ url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName }),
+        extra: { ...(extra as object), max: connection.poolSize },
+        ...own,
+      };
     }
     const dataSource = new DataSource(options);
     try {
@@ -122,4 +128,8 @@ export class ZartDatabase {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+function defined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -101,6 +101,27 @@ describe('migrations', () => {
     }
   });
 
+  it("take only the connection from an application's DataSource, never its dropSchema or synchronize", async () => {
+    const appDataSource = new DataSource({
+      type: 'postgres',
+      url: db.url,
+      entities: [],
+      dropSchema: true,
+      synchronize: true,
+    });
+    for (const id of ['kept-1', 'kept-2']) {
+      const zart = new Zart({ dataSource: appDataSource, schema: 'zart_app_options', logger: silentLogger });
+      await zart.start();
+      try {
+        await (await zart.startWorkflow(Echo, { text: id }, { id })).result();
+      } finally {
+        await zart.shutdown();
+      }
+    }
+    const { rows } = await sql.query('SELECT id FROM zart_app_options.runs ORDER BY id');
+    expect(rows.map((r: { id: string }) => r.id)).toEqual(['kept-1', 'kept-2']);
+  });
+
   it('reject bad options with every problem at once', () => {
     const error = (() => {
       try {

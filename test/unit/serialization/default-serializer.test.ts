@@ -61,3 +61,39 @@ describe('DefaultSerializer', () => {
     expect(new LeaseLostError('r') instanceof ZartError).toBe(true);
   });
 });
+
+describe('DefaultSerializer with binary data and class instances', () => {
+  class Money {
+    constructor(
+      readonly cents: bigint,
+      readonly at: Date,
+    ) {}
+  }
+
+  it('round-trips Buffers and typed arrays', () => {
+    const value = { buffer: Buffer.from('héllo'), bytes: new Uint8Array([1, 2, 255]), floats: new Float64Array([0.5]) };
+    const back = roundTrip(value) as typeof value;
+    expect(Buffer.isBuffer(back.buffer)).toBe(true);
+    expect(back.buffer.toString()).toBe('héllo');
+    expect(back.bytes).toEqual(new Uint8Array([1, 2, 255]));
+    expect(back.floats).toEqual(new Float64Array([0.5]));
+  });
+
+  it('stores class instances as plain objects whose Dates and BigInts survive', () => {
+    const back = roundTrip({ price: new Money(12n, new Date(3)) }) as { price: { cents: bigint; at: Date } };
+    expect(back.price).toEqual({ cents: 12n, at: new Date(3) });
+    expect(back.price.at).toBeInstanceOf(Date);
+  });
+
+  it.each([
+    ['a Promise', Promise.resolve(1), 'is a Promise'],
+    ['an ArrayBuffer', new ArrayBuffer(4), 'is an ArrayBuffer'],
+    ['a DataView', new DataView(new ArrayBuffer(4)), 'is a DataView'],
+    ['a BigInt64Array', new BigInt64Array(2), 'is a BigInt64Array'],
+    ['a WeakMap', new WeakMap(), 'is a WeakMap'],
+  ])('rejects %s with its path', (_label, value, reason) => {
+    expect(() => new DefaultSerializer().serialize({ field: value }, 'v')).toThrow(
+      expect.objectContaining({ path: '$.field', message: expect.stringContaining(reason) as string }) as Error,
+    );
+  });
+});
