@@ -75,7 +75,7 @@ export class DefaultSerializer implements Serializer {
         isApplicable: (value): value is object => isClassInstance(value),
         serialize: (instance) => this.json.serialize({ ...instance }) as unknown as JSONValue,
         deserialize: (stored) =>
-          this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0]) as object,
+          this.json.deserialize<object>(stored as unknown as Parameters<SuperJSON['deserialize']>[0]),
       },
       'zart.instance',
     );

@@ -60,11 +60,12 @@ export class ZartDatabase {
       }
       // Only how to reach the server is taken from the application: its entities, naming
       // strategy, subscribers, synchronize or dropSchema must never touch Zart's schema.
-      const { url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName, extra } = app;
+      const { url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName } = app;
+      const extra = app.extra as Record<string, unknown> | undefined;
       options = {
         type: 'postgres',
         ...defined({ url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName }),
-        extra: { ...(extra as object), max: connection.poolSize },
+        extra: { ...extra, max: connection.poolSize },
         ...own,
       };
     }
