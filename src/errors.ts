@@ -112,7 +112,7 @@ export class NotInWorkflowError extends ZartError {
   constructor(fn: string) {
     super(
       'ZART_NOT_IN_WORKFLOW',
-      `${fn}() can only be called inside a running workflow. Call it from a @Workflow run() method or a step it calls.`,
+      `${fn}() can only be called while a workflow runs. Call it from a @Workflow class's run() method or code it calls.`,
     );
   }
 }

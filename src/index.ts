@@ -17,6 +17,7 @@ export { registerWorkflow } from './registry/register-workflow';
 export { registerStep } from './registry/register-step';
 export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './registry/declarations';
 export { step } from './context/step';
+export { sleep, now, randomUUID } from './context/durable-functions';
 export { currentRun, currentStep } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';

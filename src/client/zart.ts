@@ -36,6 +36,8 @@ export class Zart extends ZartClient {
         resolve: this.options.resolve,
         checkpoints: new CheckpointWriter(this.connected(), this.options.logger),
         wakeUps: this.wakeUps!,
+        maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
+        onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
       },
       this.registry!,
       workerOptions,

@@ -33,6 +33,8 @@ export interface StepInfo {
 export interface RunScope extends RunInfo {
   /** Executes or replays one step call; `args` (of a decorated step) are hashed for replay checks. */
   callStep<T>(name: string, body: () => T | Promise<T>, args?: readonly unknown[]): Promise<Awaited<T>>;
+  /** A durable sleep. */
+  sleep(durationMs: number): Promise<void>;
 }
 
 /** @internal */

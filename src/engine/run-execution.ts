@@ -3,6 +3,7 @@
 // recording the outcome. Every write is fenced on the lease this worker holds.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
 import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
@@ -15,7 +16,9 @@ import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
+import { recordSleep } from '../storage/sql/record-sleep';
 import { releaseRuns } from '../storage/sql/release-runs';
+import { suspendRun } from '../storage/sql/suspend-run';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
@@ -28,6 +31,10 @@ export interface ExecutionServices {
   resolve: (target: RegisteredWorkflow['target']) => object;
   checkpoints: CheckpointWriter;
   wakeUps: WakeUpPublisher;
+  /** Waits up to this long are held in-process; longer ones park the run (status waiting). */
+  maxInProcessWaitMs: number;
+  /** A run was parked until `wakeInMs` from now: the worker sets a timer to claim it then. */
+  onSuspended: (wakeInMs: number) => void;
 }
 
 /** @internal How an execution ended on this worker. */
@@ -47,6 +54,8 @@ export class RunExecution implements RunScope {
   /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
   private releaseRequested = false;
+  /** Aborted by requestRelease(), so an in-process wait ends early at shutdown. */
+  private readonly releaseSignal = new AbortController();
   private handedBack = false;
 
   constructor(
@@ -80,6 +89,7 @@ export class RunExecution implements RunScope {
    */
   requestRelease(): void {
     this.releaseRequested = true;
+    this.releaseSignal.abort();
   }
 
   /** Past the drain time: stop now; the worker hands the run back. */
@@ -156,6 +166,60 @@ export class RunExecution implements RunScope {
     return value;
   }
 
+  /**
+   * A durable sleep: the wake time is stored once (database clock). Short sleeps are waited here,
+   * holding the lease; longer ones, or any at shutdown, park the run until the wake time.
+   */
+  async sleep(durationMs: number): Promise<void> {
+    const name = 'zart.sleep';
+    const n = this.callsPerName.get(name) ?? 0;
+    this.callsPerName.set(name, n + 1);
+    const key = `${name}#${n}`;
+    const seq = this.nextSeq++;
+
+    let wakeInMs: number;
+    const stored = this.checkpoints.get(key);
+    if (stored) {
+      if (stored.name !== name || stored.status !== 'sleeping') {
+        const error = new NonDeterminismError(this.id, key, `a call of step "${stored.name}"`, 'a durable sleep');
+        this.fatal ??= error;
+        throw error;
+      }
+      wakeInMs = stored.wakeInMs ?? 0;
+    } else {
+      if (this.fatal) throw this.fatal;
+      this.throwIfStopped();
+      const { db } = this.services;
+      const sleep = { key, seq, name, durationMs };
+      await retryOnDisconnect(() => recordSleep(db, this.lease, sleep), this.abort.signal).catch((error: unknown) => {
+        if (error instanceof LeaseLostError) this.loseLease();
+        this.throwIfStopped();
+        throw error;
+      });
+      wakeInMs = durationMs;
+    }
+    if (wakeInMs <= 0) return;
+    if (wakeInMs <= this.services.maxInProcessWaitMs && !this.releaseRequested) {
+      const interrupted = AbortSignal.any([this.abort.signal, this.releaseSignal.signal]);
+      await delay(wakeInMs, undefined, { signal: interrupted }).catch(() => undefined);
+      this.throwIfStopped();
+      if (!this.releaseRequested) return;
+    }
+    await this.park(key, 'sleep', wakeInMs);
+  }
+
+  // Parks the run until its stored wake time and stops this execution.
+  private async park(key: string, waitingFor: string, wakeInMs: number): Promise<never> {
+    const { db, onSuspended } = this.services;
+    const parked = await retryOnDisconnect(() => suspendRun(db, this.lease, { key, waitingFor }), this.abort.signal);
+    if (!parked) this.loseLease();
+    this.throwIfStopped();
+    onSuspended(wakeInMs);
+    this.handedBack = true;
+    this.abort.abort(new LeaseLostError(this.id));
+    throw this.abort.signal.reason as Error;
+  }
+
   private replay<T>(key: string, name: string, argsHash: string | null, stored: CheckpointRow): Awaited<T> {
     let mismatch: string | undefined;
     if (stored.name !== name) mismatch = `a call of step "${stored.name}"`;
@@ -203,7 +267,7 @@ export class RunExecution implements RunScope {
 
   private stopped(): ExecutionEnd {
     if (this.handedBack) {
-      this.services.logger.debug('handed a run back at shutdown', { runId: this.id });
+      this.services.logger.debug('handed the run back (shutdown or a long wait)', { runId: this.id });
       return 'released';
     }
     this.services.logger.warn('lost the lease of a run; stopped executing it here, another worker resumes it', {

@@ -19,6 +19,8 @@ export interface WorkerOptions {
   pollInterval?: Duration;
   /** How long `shutdown()` waits for in-flight runs before handing them back. Default `'30s'`. */
   drain?: Duration;
+  /** Durable waits up to this long are held in-process; longer ones release the worker. Default `'5s'`. */
+  maxInProcessWait?: Duration;
 }
 
 /** Options of `new Zart(...)` and `new ZartClient(...)`. */
@@ -50,6 +52,7 @@ export interface ResolvedWorkerOptions {
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly drainMs: number;
+  readonly maxInProcessWaitMs: number;
 }
 
 /** @internal */
@@ -75,7 +78,7 @@ const zartKeys = [
   'errorClasses',
   'poolSize',
 ];
-const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain'];
+const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain', 'maxInProcessWait'];
 
 /** @internal */
 export function resolveOptions(options: ZartOptions, withWorker: boolean): ResolvedZartOptions {
@@ -119,6 +122,7 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
       leaseMs: duration(w.lease ?? '30s', 'worker.lease', problems, 100),
       pollIntervalMs: duration(w.pollInterval ?? '1s', 'worker.pollInterval', problems, 1),
       drainMs: duration(w.drain ?? '30s', 'worker.drain', problems, 0),
+      maxInProcessWaitMs: duration(w.maxInProcessWait ?? '5s', 'worker.maxInProcessWait', problems, 0),
     });
   }
 

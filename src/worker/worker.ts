@@ -26,6 +26,8 @@ export class Worker {
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private claimErrors = 0;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueAt = 0;
 
   constructor(
     private readonly services: ExecutionServices,
@@ -61,6 +63,25 @@ export class Worker {
     this.wake?.();
   }
 
+  /**
+   * Claims `ms` from now: a run this worker parked wakes then. One timer, for the nearest wake
+   * time; the poll covers the rest and runs parked by other workers.
+   */
+  wakeAfter(ms: number): void {
+    const at = Date.now() + Math.max(0, ms);
+    if (!this.running || (this.dueTimer && this.dueAt <= at)) return;
+    clearTimeout(this.dueTimer);
+    this.dueAt = at;
+    this.dueTimer = setTimeout(
+      () => {
+        this.dueTimer = undefined;
+        this.nudge();
+      },
+      at - Date.now() + 5,
+    );
+    this.dueTimer.unref();
+  }
+
   /** Calls `listener(runId)` whenever an execution of a run ends on this worker. */
   onRunFinished(listener: (runId: string) => void): () => void {
     this.finished.add(listener);
@@ -91,6 +112,7 @@ export class Worker {
       await wakeUps.publish();
     }
     clearInterval(this.renewTimer);
+    clearTimeout(this.dueTimer);
     await this.listener.stop();
     await unregisterWorker(db, this.id).catch(() => undefined);
   }

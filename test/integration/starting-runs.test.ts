@@ -160,7 +160,7 @@ describe('starting runs', () => {
     expect(contexts[0]!.run).toMatchObject({ id: 'introspect-1', workflow: 'introspect', attempt: 1, parentId: null });
     expect(contexts[0]!.step).toMatchObject({ key: 'look#0', attempt: 1, idempotencyKey: 'introspect-1/look#0' });
     expect(contexts[0]!.run.signal).toBeInstanceOf(AbortSignal);
-    expect(() => currentRun()).toThrow('currentRun() can only be called inside a running workflow');
+    expect(() => currentRun()).toThrow('currentRun() can only be called while a workflow runs');
     expect(() => currentStep()).toThrow(
       expect.objectContaining({ name: 'NotInWorkflowError', code: 'ZART_NOT_IN_WORKFLOW' }) as Error,
     );

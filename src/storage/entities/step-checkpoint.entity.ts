@@ -3,8 +3,8 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RunEntity } from './run.entity';
 
-/** `completed` and `failed` are final outcomes; later issues add the durable wait kinds. */
-export type StepStatus = 'completed' | 'failed';
+/** `completed` and `failed` are outcomes of steps; `sleeping` records a durable sleep's wake time. */
+export type StepStatus = 'completed' | 'failed' | 'sleeping';
 
 @Entity('steps')
 export class StepCheckpointEntity {

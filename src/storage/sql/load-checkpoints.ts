@@ -11,10 +11,13 @@ export interface CheckpointRow {
   output: StoredValue | null;
   error: StoredValue | null;
   attempts: number;
+  /** Milliseconds until the stored wake time, by the database clock; null without one. */
+  wakeInMs: number | null;
 }
 
 const loadSql = (t: { steps: string }) => `
-SELECT key, name, args_hash AS "argsHash", status, output, error, attempts
+SELECT key, name, args_hash AS "argsHash", status, output, error, attempts,
+       (extract(epoch FROM wake_at - now()) * 1000)::float8 AS "wakeInMs"
 FROM ${t.steps}
 WHERE run_id = $1`;
 

@@ -1,0 +1,36 @@
+// The durable functions a workflow calls between steps: sleep(), now() and randomUUID(). They read
+// the current run from the run context; outside a workflow they throw NotInWorkflowError.
+import { randomUUID as uuid } from 'node:crypto';
+import { parseDuration, type Duration } from '../duration/parse-duration';
+import { ConfigurationError, NotInWorkflowError } from '../errors';
+import { currentFrame, type RunScope } from './run-context';
+
+function runOf(fn: string): RunScope {
+  const frame = currentFrame();
+  if (!frame) throw new NotInWorkflowError(fn);
+  if (frame.step) {
+    throw new ConfigurationError(
+      `${fn}() cannot be called inside step "${frame.step.key}": call it in the workflow's run(), between steps.`,
+    );
+  }
+  return frame.run;
+}
+
+/**
+ * Sleeps durably: the wake time is stored once, so a crash or a redeploy does not restart the
+ * wait. Short sleeps hold the worker; long ones (worker option `maxInProcessWait`) release it.
+ */
+export async function sleep(duration: Duration): Promise<void> {
+  const run = runOf('sleep');
+  return run.sleep(parseDuration(duration, 'sleep(duration)'));
+}
+
+/** The current time, checkpointed: a replay sees the time the first execution saw. */
+export async function now(): Promise<Date> {
+  return runOf('now').callStep('zart.now', () => new Date());
+}
+
+/** A random UUID, checkpointed: a replay sees the same UUID. */
+export async function randomUUID(): Promise<string> {
+  return runOf('randomUUID').callStep('zart.randomUUID', () => uuid());
+}

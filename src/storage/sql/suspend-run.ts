@@ -1,0 +1,30 @@
+// Parks a run that waits for longer than a worker should hold it (a long sleep): status waiting,
+// lease cleared, claimable again at the wake time stored with its checkpoint. Fenced.
+import type { ZartDatabase } from '../zart-database';
+import type { RunLease } from './insert-checkpoint';
+
+const suspendSql = (t: { runs: string; steps: string }) => `
+UPDATE ${t.runs}
+SET status = 'waiting',
+    waiting_for = $5,
+    available_at = (SELECT wake_at FROM ${t.steps} WHERE run_id = $1 AND key = $4),
+    lease_owner = NULL,
+    lease_expires_at = NULL,
+    updated_at = now()
+WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'`;
+
+/** Returns false when the lease was lost (nothing was written). */
+export async function suspendRun(
+  db: ZartDatabase,
+  lease: RunLease,
+  wait: { key: string; waitingFor: string },
+): Promise<boolean> {
+  const { rowCount } = await db.query(db.sql(suspendSql), [
+    lease.runId,
+    lease.owner,
+    lease.epoch,
+    wait.key,
+    wait.waitingFor,
+  ]);
+  return rowCount === 1;
+}
