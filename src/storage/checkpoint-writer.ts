@@ -81,12 +81,6 @@ export class CheckpointWriter {
         else write.reject(new LeaseLostError(lease.runId));
       }
     } catch (error) {
-      if ((error as { code?: unknown }).code === '23505') {
-        // A row of the batch is already stored (a retry after a commit whose reply was lost):
-        // write them one by one, where a stored row counts as written.
-        await Promise.all(live.map((write) => this.sendOne(write)));
-        return;
-      }
       for (const write of live) write.reject(error);
     } finally {
       for (const write of live) write.signal.removeEventListener('abort', onAbort);

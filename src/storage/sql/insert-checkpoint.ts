@@ -84,18 +84,27 @@ FOR SHARE`,
       output: placeholder('output'),
       error: placeholder('error'),
       attempts: placeholder('attempts'),
+      wakeAt: () => 'NULL',
       startedAt: () => 'now() - make_interval(secs => :durationSeconds)',
+      finishedAt: () => 'now()',
     })
+    // A row still open (a step between retry attempts) takes the outcome; a final row is kept,
+    // so writing the same outcome again (a retry after a lost reply) changes nothing.
+    .orUpdate(['status', 'output', 'error', 'attempts', 'wake_at', 'finished_at'], ['run_id', 'key'])
     // Each parameter's value is its own name, so the compiled list tells the positional order.
     .setParameters(Object.fromEntries(parameters.map((p) => [p, p])))
     .updateEntity(false)
     .getQueryAndParameters();
-  return { name: `zart_insert_checkpoint_${db.schema}`, text, order: names as Parameter[] };
+  return {
+    name: `zart_insert_checkpoint_${db.schema}`,
+    text: `${text} WHERE "steps"."status" NOT IN ('completed', 'failed')`,
+    order: names as Parameter[],
+  };
 }
 
 /**
- * Throws LeaseLostError when the lease is gone; nothing is written then. A checkpoint that is
- * already stored (a retry after the connection dropped around the commit) counts as written.
+ * Throws LeaseLostError when the lease is gone; nothing is written then. A final checkpoint that
+ * is already stored (a retry after the connection dropped around the commit) counts as written.
  */
 export async function insertCheckpoint(db: ZartDatabase, { lease, checkpoint }: LeasedCheckpoint): Promise<void> {
   const statement = db.compile(compileInsert);
@@ -119,7 +128,6 @@ export async function insertCheckpoint(db: ZartDatabase, { lease, checkpoint }: 
     // No fence row makes run_id NULL, which the NOT NULL constraint rejects.
     const { code, column } = error as { code?: string; column?: string };
     if (code === '23502' && column === 'run_id') throw new LeaseLostError(lease.runId);
-    if (code === '23505') return;
     throw error;
   }
 }

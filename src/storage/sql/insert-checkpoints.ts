@@ -6,8 +6,9 @@ import type { ZartDatabase } from '../zart-database';
 import type { LeasedCheckpoint } from './insert-checkpoint';
 
 // unnest() turns the column arrays back into rows; FOR SHARE OF r makes a concurrent claim wait
-// for this commit (see insert-checkpoint.ts). No ON CONFLICT: a duplicate key fails the whole
-// statement and the caller falls back to one row at a time.
+// for this commit (see insert-checkpoint.ts). Like the one-row statement, a row still open (between
+// retry attempts) takes the outcome and a final row is kept. The result lists every row whose
+// lease held, whether written now or already stored.
 const insertSql = (t: { runs: string; steps: string }) => `
 WITH batch AS (
   SELECT *
@@ -19,13 +20,18 @@ WITH batch AS (
   FROM ${t.runs} r
   JOIN batch b ON r.id = b.run_id AND r.lease_owner = b.owner AND r.lease_epoch = b.epoch
   FOR SHARE OF r
+), written AS (
+  INSERT INTO ${t.steps} AS s (run_id, key, seq, name, args_hash, status, output, error, attempts, started_at, finished_at)
+  SELECT b.run_id, b.key, b.seq, b.name, b.args_hash, b.status, b.output, b.error, b.attempts,
+         now() - make_interval(secs => b.duration_seconds), now()
+  FROM batch b
+  JOIN fence f ON f.id = b.run_id
+  ON CONFLICT (run_id, key) DO UPDATE
+    SET status = excluded.status, output = excluded.output, error = excluded.error,
+        attempts = excluded.attempts, wake_at = NULL, finished_at = excluded.finished_at
+    WHERE s.status NOT IN ('completed', 'failed')
 )
-INSERT INTO ${t.steps} (run_id, key, seq, name, args_hash, status, output, error, attempts, started_at)
-SELECT b.run_id, b.key, b.seq, b.name, b.args_hash, b.status, b.output, b.error, b.attempts,
-       now() - make_interval(secs => b.duration_seconds)
-FROM batch b
-JOIN fence f ON f.id = b.run_id
-RETURNING run_id, key`;
+SELECT b.run_id, b.key FROM batch b JOIN fence f ON f.id = b.run_id`;
 
 /** Inserts the rows it may; returns `runId/key` of each row written. */
 export async function insertCheckpoints(db: ZartDatabase, rows: readonly LeasedCheckpoint[]): Promise<Set<string>> {
