@@ -186,6 +186,22 @@ export class WorkflowCancelledError extends ZartError {
 }
 named(WorkflowCancelledError, 'WorkflowCancelledError');
 
+/** An operation does not apply to a run in its current status (e.g. resuming a completed run). */
+export class InvalidRunStateError extends ZartError {
+  readonly runId: string;
+  readonly status: string;
+
+  constructor(runId: string, status: string, operation: string, allowed: string) {
+    super(
+      'ZART_INVALID_RUN_STATE',
+      `Cannot ${operation} run "${runId}": it is ${status}. Only ${allowed} runs can be ${operation === 'resume' ? 'resumed' : 'used so'}; check the run with getRun().`,
+    );
+    this.runId = runId;
+    this.status = status;
+  }
+}
+named(InvalidRunStateError, 'InvalidRunStateError');
+
 /** A durable wait (an event, or a run's result) did not finish in time. */
 export class WaitTimeoutError extends ZartError {
   readonly waitingFor: string;
@@ -268,6 +284,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   WorkflowNotRegisteredError,
   RunNotFoundError,
   RunIdConflictError,
+  InvalidRunStateError,
   NotInWorkflowError,
   NonDeterminismError,
   StepFailedError,

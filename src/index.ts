@@ -17,6 +17,7 @@ export { registerWorkflow } from './registry/register-workflow';
 export { registerStep } from './registry/register-step';
 export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './registry/declarations';
 export { step } from './context/step';
+export type { RetryPolicy } from './engine/retry-policy';
 export { sleep, now, randomUUID } from './context/durable-functions';
 export { currentRun, currentStep } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
@@ -31,6 +32,7 @@ export {
   WorkflowNotRegisteredError,
   RunNotFoundError,
   RunIdConflictError,
+  InvalidRunStateError,
   NotInWorkflowError,
   NonDeterminismError,
   StepFailedError,

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
 import {
   ConfigurationError,
+  InvalidRunStateError,
   RunIdConflictError,
   RunNotFoundError,
   WaitTimeoutError,
@@ -20,6 +21,7 @@ import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { insertRun } from '../storage/sql/insert-run';
+import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { ZartDatabase } from '../storage/zart-database';
@@ -179,6 +181,21 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /**
+   * Runs a failed or cancelled run again, keeping its completed checkpoints: the steps that failed
+   * run again, `currentRun().attempt` goes up. InvalidRunStateError for runs in other states.
+   */
+  async resume<TOutput = unknown>(id: string): Promise<WorkflowHandle<TOutput>> {
+    const db = this.connected();
+    if (!(await resumeRun(db, id))) {
+      const run = await this.requireRun(id);
+      throw new InvalidRunStateError(id, run.status, 'resume', 'failed or cancelled');
+    }
+    void this.wakeUps?.publish();
+    const run = await this.requireRun(id);
+    return this.getHandle<TOutput>(id, run.workflow);
   }
 
   /** Live worker processes (heartbeat within the last minute, by the database clock). */

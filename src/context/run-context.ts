@@ -2,6 +2,7 @@
 // zart shares it). The engine implements RunScope; decorators and durable functions only read it.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ResolvedRetryPolicy } from '../engine/retry-policy';
 
 /** What `currentRun()` returns. */
 export interface RunInfo {
@@ -9,7 +10,7 @@ export interface RunInfo {
   readonly id: string;
   /** The workflow name. */
   readonly workflow: string;
-  /** 1 for the first execution of the run. */
+  /** 1, plus one per workflow-level retry or resume(); a replay after a crash is the same attempt. */
   readonly attempt: number;
   /** Id of the run that started this one as a child, or null. */
   readonly parentId: string | null;
@@ -32,7 +33,12 @@ export interface StepInfo {
 /** @internal The engine's side of a running workflow. */
 export interface RunScope extends RunInfo {
   /** Executes or replays one step call; `args` (of a decorated step) are hashed for replay checks. */
-  callStep<T>(name: string, body: () => T | Promise<T>, args?: readonly unknown[]): Promise<Awaited<T>>;
+  callStep<T>(
+    name: string,
+    body: () => T | Promise<T>,
+    args?: readonly unknown[],
+    retry?: ResolvedRetryPolicy,
+  ): Promise<Awaited<T>>;
   /** A durable sleep. */
   sleep(durationMs: number): Promise<void>;
 }

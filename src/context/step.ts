@@ -1,5 +1,6 @@
 // step(name, fn): an inline checkpointed step for a closure, the plain-function twin of @Step.
 import type { StepOptions } from '../registry/declarations';
+import { resolveRetryPolicy } from '../engine/retry-policy';
 import { currentFrame } from './run-context';
 
 /**
@@ -9,10 +10,10 @@ import { currentFrame } from './run-context';
 export function step<T>(
   name: string,
   fn: () => T | Promise<T>,
-  // Reserved for per-step policies; the name is the first argument.
-  _options?: Omit<StepOptions, 'name'>,
+  options: Omit<StepOptions, 'name'> = {},
 ): Promise<Awaited<T>> {
   const frame = currentFrame();
   if (!frame || frame.step) return new Promise<Awaited<T>>((resolve) => resolve(fn() as Awaited<T>));
-  return frame.run.callStep(name, fn);
+  const retry = resolveRetryPolicy(options.retry, `step("${name}")`);
+  return frame.run.callStep(name, fn, undefined, retry);
 }

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
 import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
+import { noRetry, retryDelay, type ResolvedRetryPolicy } from './retry-policy';
 import { instantiateInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { Serializer, StoredValue } from '../serialization/serializer';
@@ -16,8 +17,10 @@ import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
+import { recordRetry } from '../storage/sql/record-retry';
 import { recordSleep } from '../storage/sql/record-sleep';
 import { releaseRuns } from '../storage/sql/release-runs';
+import { retryRun } from '../storage/sql/reset-run';
 import { suspendRun } from '../storage/sql/suspend-run';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
@@ -112,6 +115,8 @@ export class RunExecution implements RunScope {
       outcome = { status: 'completed', output: serializer.serialize(output, `the output of run "${this.id}"`) };
     } catch (error) {
       if (this.abort.signal.aborted) return this.stopped();
+      const retry = this.definition.retry;
+      if (!this.fatal && this.attempt < retry.maxAttempts && retry.retryIf(error)) return this.retryRun(error);
       outcome = { status: 'failed', error: this.serializeError(this.fatal ?? error) };
     }
     const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), this.abort.signal).catch(
@@ -125,7 +130,12 @@ export class RunExecution implements RunScope {
     return outcome.status;
   }
 
-  async callStep<T>(name: string, body: () => T | Promise<T>, args?: readonly unknown[]): Promise<Awaited<T>> {
+  async callStep<T>(
+    name: string,
+    body: () => T | Promise<T>,
+    args?: readonly unknown[],
+    retry: ResolvedRetryPolicy = noRetry,
+  ): Promise<Awaited<T>> {
     // Key and sequence are taken synchronously, before any await, so concurrent calls
     // (Promise.all) get the same keys on every replay.
     const n = this.callsPerName.get(name) ?? 0;
@@ -135,35 +145,91 @@ export class RunExecution implements RunScope {
     const argsHash = this.hashArguments(args);
 
     const stored = this.checkpoints.get(key);
-    if (stored) return this.replay<T>(key, name, argsHash, stored);
+    let attempt = 1;
+    if (stored) {
+      this.checkSameCall(key, name, argsHash, stored);
+      if (stored.status !== 'retrying') return this.replayOutcome<T>(stored);
+      // Between attempts when the run stopped: wait out the stored delay, then the next attempt.
+      attempt = stored.attempts + 1;
+      await this.waitUntilWake(key, 'retry', stored.wakeInMs ?? 0);
+    }
     if (this.fatal) throw this.fatal;
     if (this.releaseRequested) await this.releaseHere();
     this.throwIfStopped();
 
-    const step: StepInfo = { key, attempt: 1, idempotencyKey: `${this.id}/${key}`, signal: this.abort.signal };
-    const started = performance.now();
-    const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
-      this.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: performance.now() - started, ...outcome });
-    let value: Awaited<T>;
-    try {
-      value = await contextStorage().run({ run: this, step }, async () => await body());
-    } catch (error) {
+    for (; ; attempt++) {
+      const step: StepInfo = { key, attempt, idempotencyKey: `${this.id}/${key}`, signal: this.abort.signal };
+      const started = performance.now();
+      const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+        this.checkpoint({
+          key,
+          seq,
+          name,
+          argsHash,
+          attempts: attempt,
+          durationMs: performance.now() - started,
+          ...outcome,
+        });
+      let value: Awaited<T>;
+      try {
+        value = await contextStorage().run({ run: this, step }, async () => await body());
+      } catch (error) {
+        this.throwIfStopped();
+        if (attempt < retry.maxAttempts && retry.retryIf(error)) {
+          const delayMs = retryDelay(retry, attempt);
+          await this.recordFailedAttempt({ key, seq, name, argsHash, error, attempts: attempt, delayMs });
+          await this.waitUntilWake(key, 'retry', delayMs);
+          if (this.releaseRequested) await this.releaseHere();
+          this.throwIfStopped();
+          continue;
+        }
+        const failure = new StepFailedError(this.id, key, attempt, error);
+        await checkpoint({ status: 'failed', output: null, error: this.serializeError(failure) });
+        throw failure;
+      }
       this.throwIfStopped();
-      const failure = new StepFailedError(this.id, key, 1, error);
-      await checkpoint({ status: 'failed', output: null, error: this.serializeError(failure) });
-      throw failure;
+      let output: StoredValue;
+      try {
+        output = this.services.serializer.serialize(value, `the output of step "${key}" of run "${this.id}"`);
+      } catch (error) {
+        // Stored as the step's failure, so a replay throws the same error instead of re-running.
+        await checkpoint({ status: 'failed', output: null, error: this.serializeError(error) });
+        throw error;
+      }
+      await checkpoint({ status: 'completed', output, error: null });
+      return value;
     }
-    this.throwIfStopped();
-    let output: StoredValue;
-    try {
-      output = this.services.serializer.serialize(value, `the output of step "${key}" of run "${this.id}"`);
-    } catch (error) {
-      // Stored as the step's failure, so a replay throws the same error instead of re-running.
-      await checkpoint({ status: 'failed', output: null, error: this.serializeError(error) });
+  }
+
+  private async recordFailedAttempt(attempt: {
+    key: string;
+    seq: number;
+    name: string;
+    argsHash: string | null;
+    error: unknown;
+    attempts: number;
+    delayMs: number;
+  }): Promise<void> {
+    const { db, logger } = this.services;
+    const row = { ...attempt, error: this.serializeError(attempt.error) };
+    await retryOnDisconnect(() => recordRetry(db, this.lease, row), this.abort.signal).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) this.loseLease();
+      this.throwIfStopped();
       throw error;
-    }
-    await checkpoint({ status: 'completed', output, error: null });
-    return value;
+    });
+    logger.debug('step attempt failed; retrying', { runId: this.id, stepKey: attempt.key, attempt: attempt.attempts });
+  }
+
+  // Workflow-level retry: the run goes round again later, its completed checkpoints kept.
+  private async retryRun(error: unknown): Promise<ExecutionEnd> {
+    const { db, logger, onSuspended } = this.services;
+    const delayMs = retryDelay(this.definition.retry, this.attempt);
+    const stored = this.serializeError(error);
+    const done = await retryOnDisconnect(() => retryRun(db, this.lease, { error: stored, delayMs }), this.abort.signal);
+    if (!done) return this.stopped();
+    logger.info('run failed; retrying it from its checkpoints', { runId: this.id, attempt: this.attempt, delayMs });
+    onSuspended(delayMs);
+    return 'released';
   }
 
   /**
@@ -198,6 +264,11 @@ export class RunExecution implements RunScope {
       });
       wakeInMs = durationMs;
     }
+    await this.waitUntilWake(key, 'sleep', wakeInMs);
+  }
+
+  /** Waits until a stored wake time: in-process when short, else parks the run (and stops here). */
+  private async waitUntilWake(key: string, waitingFor: string, wakeInMs: number): Promise<void> {
     if (wakeInMs <= 0) return;
     if (wakeInMs <= this.services.maxInProcessWaitMs && !this.releaseRequested) {
       const interrupted = AbortSignal.any([this.abort.signal, this.releaseSignal.signal]);
@@ -205,7 +276,7 @@ export class RunExecution implements RunScope {
       this.throwIfStopped();
       if (!this.releaseRequested) return;
     }
-    await this.park(key, 'sleep', wakeInMs);
+    await this.park(key, waitingFor, wakeInMs);
   }
 
   // Parks the run until its stored wake time and stops this execution.
@@ -220,20 +291,23 @@ export class RunExecution implements RunScope {
     throw this.abort.signal.reason as Error;
   }
 
-  private replay<T>(key: string, name: string, argsHash: string | null, stored: CheckpointRow): Awaited<T> {
+  // A replayed call must be the call the history recorded: same step, same arguments.
+  private checkSameCall(key: string, name: string, argsHash: string | null, stored: CheckpointRow): void {
     let mismatch: string | undefined;
     if (stored.name !== name) mismatch = `a call of step "${stored.name}"`;
     else if (stored.argsHash !== null && argsHash !== null && stored.argsHash !== argsHash) {
       mismatch = `a call of step "${name}" with other arguments (hash ${stored.argsHash.slice(0, 12)})`;
     }
-    if (mismatch) {
-      const actual = argsHash
-        ? `a call of step "${name}" (arguments hash ${argsHash.slice(0, 12)})`
-        : `a call of step "${name}"`;
-      const error = new NonDeterminismError(this.id, key, mismatch, actual);
-      this.fatal ??= error;
-      throw error;
-    }
+    if (!mismatch) return;
+    const actual = argsHash
+      ? `a call of step "${name}" (arguments hash ${argsHash.slice(0, 12)})`
+      : `a call of step "${name}"`;
+    const error = new NonDeterminismError(this.id, key, mismatch, actual);
+    this.fatal ??= error;
+    throw error;
+  }
+
+  private replayOutcome<T>(stored: CheckpointRow): Awaited<T> {
     if (stored.status === 'failed') throw this.services.serializer.deserialize(stored.error);
     return this.services.serializer.deserialize(stored.output) as Awaited<T>;
   }

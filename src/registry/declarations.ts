@@ -1,6 +1,7 @@
 // The one place decorators and their plain-function twins record what was declared. It lives on
 // globalThis under a Symbol.for key so two installed copies of zart see the same declarations.
 import type { Duration } from '../duration/parse-duration';
+import type { RetryPolicy } from '../engine/retry-policy';
 
 /** A class with a `run(input)` entry method. */
 export type WorkflowClass<TInput = never, TOutput = unknown> = abstract new (...args: never[]) => {
@@ -23,12 +24,16 @@ export interface WorkflowOptions {
   queue?: string;
   /** The input class to instantiate and validate. Default: the type of `run`'s parameter. */
   input?: InputClass;
+  /** Run a failed run again from its checkpoints (failed steps run again). Default: no retry. */
+  retry?: RetryPolicy;
 }
 
 /** Options of `@Step()`, `registerStep()` and `step()`. */
 export interface StepOptions {
   /** Name used in step keys (`name#n`). Default: `ClassName.method`. */
   name?: string;
+  /** Retry a failing step; attempts and the next attempt's time are persisted. Default: no retry. */
+  retry?: RetryPolicy;
 }
 
 /** @internal */
@@ -61,4 +66,4 @@ export function declarations(): Declarations {
 }
 
 /** @internal Durations accepted in options. */
-export type { Duration };
+export type { Duration, RetryPolicy };

@@ -1,6 +1,7 @@
 // registerStep(): records a step method and installs its trampoline; @Step records through the
 // same declareStep() and lets the decorator machinery install it.
 import { currentFrame } from '../context/run-context';
+import { resolveRetryPolicy, type ResolvedRetryPolicy } from '../engine/retry-policy';
 import { ConfigurationError } from '../errors';
 import { declarations, type AnyClass, type StepOptions } from './declarations';
 
@@ -21,16 +22,17 @@ export function declareStep(target: AnyClass, method: string, original: unknown,
     );
   }
   const name = options.name ?? `${target.name}.${method}`;
+  const retry = resolveRetryPolicy(options.retry, `@Step() ${target.name}.${method}`);
   declarations().steps.push({ target, method, name });
-  return makeTrampoline(name, original as Method);
+  return makeTrampoline(name, original as Method, retry);
 }
 
 // The few lines every step call goes through: no run, or already inside a step, means a plain call.
-function makeTrampoline(name: string, original: Method): Method {
+function makeTrampoline(name: string, original: Method, retry: ResolvedRetryPolicy): Method {
   const trampoline = function (this: unknown, ...args: unknown[]): unknown {
     const frame = currentFrame();
     if (!frame || frame.step) return original.apply(this, args);
-    return frame.run.callStep(name, () => original.apply(this, args), args);
+    return frame.run.callStep(name, () => original.apply(this, args), args, retry);
   };
   Object.defineProperty(trampoline, 'name', { value: original.name });
   return trampoline;

@@ -1,5 +1,6 @@
 // The registry Zart.start() compiles from the declarations: names checked for duplicates, input
 // classes resolved, then frozen. Each Zart instance compiles its own; nothing here is global.
+import { resolveRetryPolicy, type ResolvedRetryPolicy } from '../engine/retry-policy';
 import { ConfigurationError, WorkflowNotRegisteredError } from '../errors';
 import { declarations, type AnyClass, type InputClass, type WorkflowDeclaration } from './declarations';
 
@@ -11,6 +12,7 @@ export interface RegisteredWorkflow {
   readonly queue: string;
   /** Instantiated and validated at start; undefined when `run` takes a plain type. */
   readonly inputClass: InputClass | undefined;
+  readonly retry: ResolvedRetryPolicy;
 }
 
 // design:paramtypes gives these for plain or missing parameter types: nothing to validate.
@@ -94,5 +96,6 @@ function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
   if (!name.trim()) throw new ConfigurationError(`@Workflow() on ${target.name} has an empty name.`);
   const declared = options.input ?? declaration.runParamTypes?.[0];
   const inputClass = typeof declared === 'function' && !plainTypes.has(declared) ? (declared as InputClass) : undefined;
-  return { name, target, version: options.version ?? null, queue: options.queue ?? 'default', inputClass };
+  const retry = resolveRetryPolicy(options.retry, `@Workflow() ${target.name}`);
+  return { name, target, version: options.version ?? null, queue: options.queue ?? 'default', inputClass, retry };
 }

@@ -3,8 +3,11 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RunEntity } from './run.entity';
 
-/** `completed` and `failed` are outcomes of steps; `sleeping` records a durable sleep's wake time. */
-export type StepStatus = 'completed' | 'failed' | 'sleeping';
+/**
+ * `completed` and `failed` are final outcomes of steps; `retrying` is a step between attempts
+ * (`wake_at`: the next one); `sleeping` records a durable sleep's wake time.
+ */
+export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping';
 
 @Entity('steps')
 export class StepCheckpointEntity {

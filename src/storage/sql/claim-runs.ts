@@ -40,8 +40,6 @@ UPDATE ${t.runs} AS r
 SET status = 'running',
     lease_owner = $1,
     lease_epoch = r.lease_epoch + 1,
-    -- attempt counts executions: a run resumed after a crash or a hand-back is on its next one
-    attempt = CASE WHEN r.started_at IS NULL THEN r.attempt ELSE r.attempt + 1 END,
     lease_expires_at = now() + make_interval(secs => $5::double precision / 1000),
     waiting_for = NULL,
     started_at = coalesce(r.started_at, now()),
