@@ -194,7 +194,7 @@ export class InvalidRunStateError extends ZartError {
   constructor(runId: string, status: string, operation: string, allowed: string) {
     super(
       'ZART_INVALID_RUN_STATE',
-      `Cannot ${operation} run "${runId}": it is ${status}. Only ${allowed} runs can be ${operation === 'resume' ? 'resumed' : 'used so'}; check the run with getRun().`,
+      `Cannot ${operation} run "${runId}": it is ${status}, and only ${allowed} runs allow that. Check the run with getRun().`,
     );
     this.runId = runId;
     this.status = status;

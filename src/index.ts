@@ -18,7 +18,7 @@ export { registerStep } from './registry/register-step';
 export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './registry/declarations';
 export { step } from './context/step';
 export type { RetryPolicy } from './engine/retry-policy';
-export { sleep, now, randomUUID } from './context/durable-functions';
+export { sleep, now, randomUUID, waitForEvent, type WaitForEventOptions } from './context/durable-functions';
 export { currentRun, currentStep } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';

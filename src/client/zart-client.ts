@@ -20,6 +20,7 @@ import type { StoredValue } from '../serialization/serializer';
 import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
+import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
 import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
@@ -181,6 +182,22 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /**
+   * Sends an event to a run: buffered until a `waitForEvent(name)` of the run takes it, and the run
+   * is woken at once if it waits for it. RunNotFoundError for an unknown run, InvalidRunStateError
+   * for a finished one (nothing is written then).
+   */
+  async sendEvent(id: string, name: string, payload?: unknown): Promise<void> {
+    const db = this.connected();
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigurationError('sendEvent() needs a non-empty event name.');
+    const stored = this.options.serializer.serialize(payload, `the payload of event "${name}"`);
+    const { eventId, status } = await insertEvent(db, { runId: id, name, payload: stored });
+    if (status === undefined) throw new RunNotFoundError(id);
+    if (eventId === null) throw new InvalidRunStateError(id, status, 'send an event to', 'pending, running or waiting');
+    void this.wakeUps?.publish();
   }
 
   /**

@@ -25,6 +25,25 @@ export async function sleep(duration: Duration): Promise<void> {
   return run.sleep(parseDuration(duration, 'sleep(duration)'));
 }
 
+/** Options of `waitForEvent()`. */
+export interface WaitForEventOptions {
+  /** Throw WaitTimeoutError when no event came within this long. Default: wait as long as it takes. */
+  timeout?: Duration;
+}
+
+/**
+ * Waits durably for the next event `name` sent to this run with `sendEvent(runId, name, payload)`
+ * and returns its payload. An event sent before the wait is buffered; the k-th wait for a name
+ * takes the k-th event, exactly once, also across replays. The run holds no worker meanwhile.
+ */
+export async function waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
+  const run = runOf('waitForEvent');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new ConfigurationError('waitForEvent(name) needs a non-empty event name.');
+  const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, 'waitForEvent({ timeout })');
+  return (await run.waitForEvent(name, timeoutMs)) as T;
+}
+
 /** The current time, checkpointed: a replay sees the time the first execution saw. */
 export async function now(): Promise<Date> {
   return runOf('now').callStep('zart.now', () => new Date());

@@ -41,6 +41,8 @@ export interface RunScope extends RunInfo {
   ): Promise<Awaited<T>>;
   /** A durable sleep. */
   sleep(durationMs: number): Promise<void>;
+  /** A durable wait for an event sent to this run; null: no timeout. */
+  waitForEvent(event: string, timeoutMs: number | null): Promise<unknown>;
 }
 
 /** @internal */

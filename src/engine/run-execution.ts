@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
-import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError } from '../errors';
+import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError, WaitTimeoutError } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
 import { noRetry, retryDelay, type ResolvedRetryPolicy } from './retry-policy';
 import { instantiateInput } from '../registry/prepare-input';
@@ -17,11 +17,14 @@ import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
+import { consumeEvent } from '../storage/sql/consume-event';
+import { recordEventWait } from '../storage/sql/record-event-wait';
 import { recordRetry } from '../storage/sql/record-retry';
 import { recordSleep } from '../storage/sql/record-sleep';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { retryRun } from '../storage/sql/reset-run';
 import { suspendRun } from '../storage/sql/suspend-run';
+import { wakeIfEventPending } from '../storage/sql/wake-if-event-pending';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
@@ -267,6 +270,60 @@ export class RunExecution implements RunScope {
     await this.waitUntilWake(key, 'sleep', wakeInMs);
   }
 
+  /**
+   * Waits for the next event `event` sent to this run: consumes one that is already buffered,
+   * else records the wait (its deadline stored once) and parks the run until an event wakes it.
+   */
+  async waitForEvent(event: string, timeoutMs: number | null): Promise<unknown> {
+    const name = `zart.event:${event}`;
+    const n = this.callsPerName.get(name) ?? 0;
+    this.callsPerName.set(name, n + 1);
+    const key = `${name}#${n}`;
+    const seq = this.nextSeq++;
+
+    const stored = this.checkpoints.get(key);
+    if (stored) {
+      this.checkSameCall(key, name, null, stored);
+      if (stored.status !== 'waiting') return this.replayOutcome(stored);
+    }
+    if (this.fatal) throw this.fatal;
+    if (this.releaseRequested) await this.releaseHere();
+    this.throwIfStopped();
+    const { db, serializer } = this.services;
+    const wait = { key, event, seq, name };
+    const consumed = await this.fenced(() => consumeEvent(db, this.lease, wait));
+    if (consumed) return serializer.deserialize(consumed.payload);
+    if (!stored) {
+      await this.fenced(() => recordEventWait(db, this.lease, { key, seq, name, timeoutMs }));
+    } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
+      const timeout = new WaitTimeoutError(`event "${event}" for run "${this.id}"`, timeoutMs ?? 0);
+      await this.checkpoint({
+        key,
+        seq,
+        name,
+        argsHash: null,
+        status: 'failed',
+        output: null,
+        error: this.serializeError(timeout),
+        attempts: 1,
+        durationMs: 0,
+      });
+      throw timeout;
+    }
+    return this.park(key, `event:${event}`, stored?.wakeInMs ?? timeoutMs ?? Infinity, () =>
+      wakeIfEventPending(db, this.id, event),
+    );
+  }
+
+  // A fenced write that may outlive a dropped connection; a lost lease stops the execution.
+  private async fenced<T>(write: () => Promise<T>): Promise<T> {
+    return retryOnDisconnect(write, this.abort.signal).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) this.loseLease();
+      this.throwIfStopped();
+      throw error;
+    });
+  }
+
   /** Waits until a stored wake time: in-process when short, else parks the run (and stops here). */
   private async waitUntilWake(key: string, waitingFor: string, wakeInMs: number): Promise<void> {
     if (wakeInMs <= 0) return;
@@ -279,13 +336,20 @@ export class RunExecution implements RunScope {
     await this.park(key, waitingFor, wakeInMs);
   }
 
-  // Parks the run until its stored wake time and stops this execution.
-  private async park(key: string, waitingFor: string, wakeInMs: number): Promise<never> {
+  // Parks the run until its stored wake time and stops this execution. `afterParked` runs once the
+  // run is parked (an event wait checks for an event that arrived meanwhile).
+  private async park(
+    key: string,
+    waitingFor: string,
+    wakeInMs: number,
+    afterParked?: () => Promise<boolean>,
+  ): Promise<never> {
     const { db, onSuspended } = this.services;
     const parked = await retryOnDisconnect(() => suspendRun(db, this.lease, { key, waitingFor }), this.abort.signal);
     if (!parked) this.loseLease();
     this.throwIfStopped();
-    onSuspended(wakeInMs);
+    const wokenAtOnce = afterParked ? await retryOnDisconnect(afterParked, this.abort.signal) : false;
+    onSuspended(wokenAtOnce ? 0 : wakeInMs);
     this.handedBack = true;
     this.abort.abort(new LeaseLostError(this.id));
     throw this.abort.signal.reason as Error;

@@ -69,7 +69,7 @@ export class Worker {
    */
   wakeAfter(ms: number): void {
     const at = Date.now() + Math.max(0, ms);
-    if (!this.running || (this.dueTimer && this.dueAt <= at)) return;
+    if (!this.running || !Number.isFinite(at) || (this.dueTimer && this.dueAt <= at)) return;
     clearTimeout(this.dueTimer);
     this.dueAt = at;
     this.dueTimer = setTimeout(

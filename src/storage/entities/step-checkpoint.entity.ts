@@ -5,9 +5,10 @@ import { RunEntity } from './run.entity';
 
 /**
  * `completed` and `failed` are final outcomes of steps; `retrying` is a step between attempts
- * (`wake_at`: the next one); `sleeping` records a durable sleep's wake time.
+ * (`wake_at`: the next one); `sleeping` records a durable sleep's wake time; `waiting` is a wait
+ * for an event (`wake_at`: its deadline, if any).
  */
-export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping';
+export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping' | 'waiting';
 
 @Entity('steps')
 export class StepCheckpointEntity {

@@ -1,0 +1,117 @@
+import { Client } from 'pg';
+import {
+  InvalidRunStateError,
+  RunNotFoundError,
+  WaitTimeoutError,
+  Workflow,
+  WorkflowFailedError,
+  step,
+  waitForEvent,
+} from '../../src';
+import { useTestDatabase } from '../support/test-zart';
+
+const db = useTestDatabase();
+
+@Workflow({ name: 'events-approvals' })
+class Approvals {
+  async run(): Promise<string[]> {
+    await step('submitted', () => 'ok');
+    const first = await waitForEvent<{ by: string; at: Date }>('approved');
+    const second = await waitForEvent<{ by: string; at: Date }>('approved');
+    return [`${first.by}@${first.at.toISOString()}`, `${second.by}@${second.at.toISOString()}`];
+  }
+}
+
+@Workflow({ name: 'events-timeout' })
+class TimesOut {
+  async run(): Promise<string> {
+    try {
+      await waitForEvent('never', { timeout: '300ms' });
+      return 'got it';
+    } catch (error) {
+      if (error instanceof WaitTimeoutError) return 'timed out';
+      throw error;
+    }
+  }
+}
+
+describe('events', () => {
+  let sql: Client;
+  beforeAll(async () => {
+    sql = new Client({ connectionString: db.url });
+    await sql.connect();
+  });
+  afterAll(async () => {
+    await sql.end();
+  });
+
+  it('buffers events sent before the wait and gives the k-th wait the k-th event, exactly once', async () => {
+    const client = await db.client();
+    await client.startWorkflow(Approvals, undefined as never, { id: 'approvals-1' });
+    // Sent before any worker has run the workflow: both are buffered.
+    await client.sendEvent('approvals-1', 'approved', { by: 'ada', at: new Date(1) });
+    await client.sendEvent('approvals-1', 'approved', { by: 'bob', at: new Date(2) });
+    await client.sendEvent('approvals-1', 'approved', { by: 'extra', at: new Date(3) });
+    await db.zart();
+    const result = await client.getHandle<string[]>('approvals-1').result({ timeout: '20s' });
+    expect(result).toEqual([`ada@${new Date(1).toISOString()}`, `bob@${new Date(2).toISOString()}`]);
+    const { rows } = await sql.query(
+      "SELECT payload->'json'->>'by' AS by, consumed_by_key FROM zart.events WHERE run_id = 'approvals-1' ORDER BY id",
+    );
+    expect(rows).toEqual([
+      { by: 'ada', consumed_by_key: 'zart.event:approved#0' },
+      { by: 'bob', consumed_by_key: 'zart.event:approved#1' },
+      { by: 'extra', consumed_by_key: null },
+    ]);
+  });
+
+  it('parks a waiting run without a worker and wakes it at once when the event is sent', async () => {
+    const zart = await db.zart({ worker: { pollInterval: '30s' } });
+    await zart.startWorkflow(Approvals, undefined as never, { id: 'approvals-2' });
+    await waitFor(async () => (await zart.getRun('approvals-2')).status === 'waiting');
+    const parked = await sql.query(
+      "SELECT lease_owner, waiting_for, available_at = 'infinity' AS forever FROM zart.runs WHERE id = 'approvals-2'",
+    );
+    expect(parked.rows[0]).toEqual({ lease_owner: null, waiting_for: 'event:approved', forever: true });
+
+    const client = await db.client();
+    await client.sendEvent('approvals-2', 'approved', { by: 'cy', at: new Date(4) });
+    await client.sendEvent('approvals-2', 'approved', { by: 'di', at: new Date(5) });
+    // With a 30 s poll, only the wake-up explains a prompt finish.
+    const result = await client.getHandle<string[]>('approvals-2').result({ timeout: '10s' });
+    expect(result).toEqual([`cy@${new Date(4).toISOString()}`, `di@${new Date(5).toISOString()}`]);
+  });
+
+  it('throws WaitTimeoutError into the workflow when no event comes in time', async () => {
+    const zart = await db.zart();
+    const result = await (
+      await zart.startWorkflow(TimesOut, undefined as never, { id: 'timeout-1' })
+    ).result({ timeout: '20s' });
+    expect(result).toBe('timed out');
+    const steps = await zart.getSteps('timeout-1');
+    expect(steps[0]).toMatchObject({ key: 'zart.event:never#0', status: 'failed' });
+    expect(steps[0]!.error).toBeInstanceOf(WaitTimeoutError);
+  });
+
+  it('refuses events for unknown or finished runs, writing nothing', async () => {
+    const zart = await db.zart();
+    await expect(zart.sendEvent('no-such-run', 'approved', {})).rejects.toBeInstanceOf(RunNotFoundError);
+    await (await zart.startWorkflow(TimesOut, undefined as never, { id: 'finished-1' })).result({ timeout: '20s' });
+    const error = await zart.sendEvent('finished-1', 'late', { x: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidRunStateError);
+    expect((error as Error).message).toContain('it is completed');
+    const { rows } = await sql.query(
+      "SELECT count(*)::int AS n FROM zart.events WHERE run_id IN ('finished-1', 'no-such-run')",
+    );
+    expect(rows[0].n).toBe(0);
+    void WorkflowFailedError;
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
