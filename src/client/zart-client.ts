@@ -19,6 +19,7 @@ import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
+import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
@@ -182,6 +183,18 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /**
+   * Cancels a run and its children: they stop at their next step boundary, the abort signals of
+   * their in-flight steps fire, no worker resumes them, and result() rejects with
+   * WorkflowCancelledError. RunNotFoundError for an unknown run, InvalidRunStateError for a
+   * finished one.
+   */
+  async cancel(id: string): Promise<void> {
+    const { status, cancelled } = await cancelRuns(this.connected(), id);
+    if (status === undefined) throw new RunNotFoundError(id);
+    if (cancelled === 0) throw new InvalidRunStateError(id, status, 'cancel', 'pending, running or waiting');
   }
 
   /**

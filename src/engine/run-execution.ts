@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
-import { LeaseLostError, NonDeterminismError, SerializationError, StepFailedError, WaitTimeoutError } from '../errors';
+import {
+  LeaseLostError,
+  NonDeterminismError,
+  SerializationError,
+  StepFailedError,
+  WaitTimeoutError,
+  WorkflowCancelledError,
+} from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
 import { noRetry, retryDelay, type ResolvedRetryPolicy } from './retry-policy';
 import { instantiateInput } from '../registry/prepare-input';
@@ -44,7 +51,7 @@ export interface ExecutionServices {
 }
 
 /** @internal How an execution ended on this worker. */
-export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'lease-lost';
+export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'cancelled' | 'lease-lost';
 
 /** @internal */
 export class RunExecution implements RunScope {
@@ -96,6 +103,11 @@ export class RunExecution implements RunScope {
   requestRelease(): void {
     this.releaseRequested = true;
     this.releaseSignal.abort();
+  }
+
+  /** The run was cancelled (cancel()): abort in-flight work now; the run is already marked. */
+  cancel(): void {
+    if (!this.abort.signal.aborted) this.abort.abort(new WorkflowCancelledError(this.id));
   }
 
   /** Past the drain time: stop now; the worker hands the run back. */
@@ -404,6 +416,10 @@ export class RunExecution implements RunScope {
   }
 
   private stopped(): ExecutionEnd {
+    if (this.abort.signal.reason instanceof WorkflowCancelledError) {
+      this.services.logger.debug('stopped a cancelled run', { runId: this.id });
+      return 'cancelled';
+    }
     if (this.handedBack) {
       this.services.logger.debug('handed the run back (shutdown or a long wait)', { runId: this.id });
       return 'released';

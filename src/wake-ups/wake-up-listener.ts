@@ -1,9 +1,10 @@
-// Holds one connection that LISTENs for wake-ups and calls back on each. If the connection
-// drops it reconnects with back-off and calls back once, since notifications sent meanwhile were
-// lost; polling covers the gap and poolers that drop notifications altogether.
+// Holds one connection that LISTENs for wake-ups (and cancellations) and calls back on each. If
+// the connection drops it reconnects with back-off and calls back once, since notifications sent
+// meanwhile were lost; polling and lease renewal cover the gap, and poolers that drop notifications.
 import type { PoolClient } from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ZartLogger } from '../logging/zart-logger';
+import { cancelChannel } from '../storage/sql/cancel-runs';
 import { wakeUpChannel } from '../storage/sql/notify-wake-up';
 import type { ZartDatabase } from '../storage/zart-database';
 
@@ -16,8 +17,13 @@ export class WakeUpListener {
   constructor(
     private readonly db: ZartDatabase,
     private readonly onWakeUp: () => void,
+    private readonly onCancelled: (runIds: string[]) => void,
     private readonly logger: ZartLogger,
   ) {}
+
+  private get channels(): string[] {
+    return [wakeUpChannel(this.db.schema), cancelChannel(this.db.schema)];
+  }
 
   async start(): Promise<void> {
     await this.connect();
@@ -29,7 +35,7 @@ export class WakeUpListener {
     const client = this.client;
     this.client = undefined;
     if (client) {
-      await client.query(`UNLISTEN "${wakeUpChannel(this.db.schema)}"`).catch(() => undefined);
+      await client.query('UNLISTEN *').catch(() => undefined);
       client.release();
     }
   }
@@ -44,9 +50,13 @@ export class WakeUpListener {
       let client: PoolClient | undefined;
       try {
         client = await this.db.pool.connect();
-        client.on('notification', () => this.onWakeUp());
+        const cancels = cancelChannel(this.db.schema);
+        client.on('notification', (message) => {
+          if (message.channel === cancels) this.onCancelled((message.payload ?? '').split('\n').filter(Boolean));
+          else this.onWakeUp();
+        });
         client.on('error', (error) => this.lost(client!, error));
-        await client.query(`LISTEN "${wakeUpChannel(this.db.schema)}"`);
+        for (const channel of this.channels) await client.query(`LISTEN "${channel}"`);
         this.client = client;
         return;
       } catch (error) {

@@ -34,7 +34,14 @@ export class Worker {
     private readonly registry: WorkflowRegistry,
     private readonly options: ResolvedWorkerOptions,
   ) {
-    this.listener = new WakeUpListener(services.db, () => this.nudge(), services.logger);
+    this.listener = new WakeUpListener(
+      services.db,
+      () => this.nudge(),
+      (runIds) => {
+        for (const id of runIds) this.executions.get(id)?.cancel();
+      },
+      services.logger,
+    );
   }
 
   get id(): string {

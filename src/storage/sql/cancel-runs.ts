@@ -1,0 +1,41 @@
+// cancel(): marks a run and all its descendants (children started with startChild) cancelled,
+// clears their leases and bumps the epoch, so a worker executing one can write nothing more, and
+// tells the workers at once (NOTIFY with the ids) so in-flight steps see their abort signal fire.
+import type { RunStatus } from '../entities';
+import type { ZartDatabase } from '../zart-database';
+
+/** The LISTEN/NOTIFY channel that carries cancelled run ids, one per line. */
+export function cancelChannel(schema: string): string {
+  return `zart_cancel_${schema}`;
+}
+
+const cancelSql = (t: { runs: string }) => `
+WITH RECURSIVE tree AS (
+  SELECT id FROM ${t.runs} WHERE id = $1
+  UNION
+  SELECT child.id FROM ${t.runs} child JOIN tree ON child.parent_id = tree.id
+), cancelled AS (
+  UPDATE ${t.runs} r
+  SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, lease_epoch = r.lease_epoch + 1,
+      waiting_for = NULL, finished_at = now(), updated_at = now()
+  FROM tree
+  WHERE r.id = tree.id AND r.status IN ('pending', 'running', 'waiting')
+  RETURNING r.id
+), notified AS (
+  SELECT pg_notify($2, string_agg(id, E'\\n')) FROM cancelled HAVING count(*) > 0
+)
+SELECT (SELECT status FROM ${t.runs} WHERE id = $1) AS status,
+       (SELECT count(*)::int FROM cancelled) AS cancelled,
+       (SELECT count(*)::int FROM notified) AS notified`;
+
+/** Returns the run's status after the statement (undefined: no such run) and how many were cancelled. */
+export async function cancelRuns(
+  db: ZartDatabase,
+  runId: string,
+): Promise<{ status: RunStatus | undefined; cancelled: number }> {
+  const { rows } = await db.query<{ status: RunStatus | null; cancelled: number }>(db.sql(cancelSql), [
+    runId,
+    cancelChannel(db.schema),
+  ]);
+  return { status: rows[0]?.status ?? undefined, cancelled: rows[0]?.cancelled ?? 0 };
+}
