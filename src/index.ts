@@ -19,7 +19,7 @@ export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './
 export { step } from './context/step';
 export type { RetryPolicy } from './engine/retry-policy';
 export { sleep, now, randomUUID, waitForEvent, type WaitForEventOptions } from './context/durable-functions';
-export { currentRun, currentStep } from './context/current-run';
+export { currentRun, currentStep, stepTransaction } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';
 export type { ZartOptions, WorkerOptions } from './options/resolve-options';

@@ -1,6 +1,7 @@
 // ZartClient: starts and inspects runs without executing any (no worker). Zart extends it with a
 // worker. Both validate inputs before writing, and both can await any run's result.
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
 import {
@@ -51,6 +52,11 @@ export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { r
 export interface StartWorkflowOptions {
   /** The run id and idempotency key: starting again with the same id returns the same run. Default: a UUID. */
   id?: string;
+  /**
+   * Insert the run in the caller's transaction (a TypeORM EntityManager of it): the run exists
+   * if and only if the transaction commits, and workers are woken at the commit.
+   */
+  manager?: EntityManager;
 }
 
 /** Starts and inspects runs; executes none. */
@@ -117,17 +123,19 @@ export class ZartClient {
     }
     const prepared = await prepareInput(definition, input);
     const stored = this.options.serializer.serialize(prepared, `the input of workflow "${definition.name}"`);
-    const result = await insertRun(db, {
+    const newRun = {
       id,
       workflow: definition.name,
       version: definition.version,
       queue: definition.queue,
       input: stored,
-    });
+    };
+    const result = await insertRun(db, newRun, options.manager);
     if (!result.inserted && result.workflow !== definition.name) {
       throw new RunIdConflictError(id, result.workflow, definition.name);
     }
-    if (result.inserted) this.runStarted(id);
+    // In the caller's transaction, the NOTIFY sent with the insert wakes workers at commit.
+    if (result.inserted && !options.manager) this.runStarted(id);
     return this.getHandle(id, definition.name);
   }
 

@@ -1,5 +1,7 @@
-// currentRun() and currentStep(): what a workflow or step may know about where it runs.
-import { NotInWorkflowError } from '../errors';
+// currentRun(), currentStep() and stepTransaction(): what a workflow or step may know about where
+// it runs.
+import type { EntityManager } from 'typeorm';
+import { ConfigurationError, NotInWorkflowError } from '../errors';
 import { currentFrame, type RunInfo, type StepInfo } from './run-context';
 
 /** The run this code executes in. Throws NotInWorkflowError outside a workflow. */
@@ -15,4 +17,19 @@ export function currentStep(): StepInfo {
   const step = currentFrame()?.step;
   if (!step) throw new NotInWorkflowError('currentStep');
   return step;
+}
+
+/**
+ * The EntityManager of the transaction a `@Step({ transaction: true })` runs in: what the step
+ * writes through it commits together with the step's checkpoint, exactly once.
+ */
+export function stepTransaction(): EntityManager {
+  const frame = currentFrame();
+  if (!frame?.step) throw new NotInWorkflowError('stepTransaction');
+  if (!frame.transaction) {
+    throw new ConfigurationError(
+      `stepTransaction() is only available in steps declared with { transaction: true }; step "${frame.step.key}" is not.`,
+    );
+  }
+  return frame.transaction;
 }

@@ -2,7 +2,14 @@
 // zart shares it). The engine implements RunScope; decorators and durable functions only read it.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager } from 'typeorm';
 import type { ResolvedRetryPolicy } from '../engine/retry-policy';
+
+/** @internal How a step call is executed: its retry policy, and whether it runs in a transaction. */
+export interface StepPolicy {
+  readonly retry: ResolvedRetryPolicy;
+  readonly transaction: boolean;
+}
 
 /** What `currentRun()` returns. */
 export interface RunInfo {
@@ -37,7 +44,7 @@ export interface RunScope extends RunInfo {
     name: string,
     body: () => T | Promise<T>,
     args?: readonly unknown[],
-    retry?: ResolvedRetryPolicy,
+    policy?: StepPolicy,
   ): Promise<Awaited<T>>;
   /** A durable sleep. */
   sleep(durationMs: number): Promise<void>;
@@ -50,6 +57,8 @@ export interface ContextFrame {
   run: RunScope;
   /** Set while a step body runs: nested step calls inside it run plainly. */
   step?: StepInfo;
+  /** Set while a `transaction: true` step runs: its transaction, which also writes the checkpoint. */
+  transaction?: EntityManager;
 }
 
 const key = Symbol.for('zart.context');

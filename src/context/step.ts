@@ -1,6 +1,6 @@
 // step(name, fn): an inline checkpointed step for a closure, the plain-function twin of @Step.
 import type { StepOptions } from '../registry/declarations';
-import { resolveRetryPolicy } from '../engine/retry-policy';
+import { resolveStepPolicy } from '../engine/step-policy';
 import { currentFrame } from './run-context';
 
 /**
@@ -14,6 +14,5 @@ export function step<T>(
 ): Promise<Awaited<T>> {
   const frame = currentFrame();
   if (!frame || frame.step) return new Promise<Awaited<T>>((resolve) => resolve(fn() as Awaited<T>));
-  const retry = resolveRetryPolicy(options.retry, `step("${name}")`);
-  return frame.run.callStep(name, fn, undefined, retry);
+  return frame.run.callStep(name, fn, undefined, resolveStepPolicy(options, `step("${name}")`));
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { contextStorage, type RunScope, type StepInfo } from '../context/run-context';
+import { contextStorage, type RunScope, type StepInfo, type StepPolicy } from '../context/run-context';
 import {
   LeaseLostError,
   NonDeterminismError,
@@ -14,7 +14,8 @@ import {
   WorkflowCancelledError,
 } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
-import { noRetry, retryDelay, type ResolvedRetryPolicy } from './retry-policy';
+import { retryDelay } from './retry-policy';
+import { defaultStepPolicy } from './step-policy';
 import { instantiateInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { Serializer, StoredValue } from '../serialization/serializer';
@@ -22,7 +23,7 @@ import type { CheckpointWriter } from '../storage/checkpoint-writer';
 import { isConnectionError, retryOnDisconnect } from '../storage/reconnect';
 import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
-import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
+import { insertCheckpointIn, type NewCheckpoint, type RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
 import { consumeEvent } from '../storage/sql/consume-event';
 import { recordEventWait } from '../storage/sql/record-event-wait';
@@ -149,8 +150,9 @@ export class RunExecution implements RunScope {
     name: string,
     body: () => T | Promise<T>,
     args?: readonly unknown[],
-    retry: ResolvedRetryPolicy = noRetry,
+    policy: StepPolicy = defaultStepPolicy,
   ): Promise<Awaited<T>> {
+    const { retry } = policy;
     // Key and sequence are taken synchronously, before any await, so concurrent calls
     // (Promise.all) get the same keys on every replay.
     const n = this.callsPerName.get(name) ?? 0;
@@ -187,6 +189,20 @@ export class RunExecution implements RunScope {
         });
       let value: Awaited<T>;
       try {
+        if (policy.transaction) {
+          // The body's writes and the checkpoint commit together; nothing is left to do after.
+          return await this.executeInTransaction(body, step, (output) => ({
+            key,
+            seq,
+            name,
+            argsHash,
+            attempts: attempt,
+            durationMs: performance.now() - started,
+            status: 'completed',
+            output,
+            error: null,
+          }));
+        }
         value = await contextStorage().run({ run: this, step }, async () => await body());
       } catch (error) {
         this.throwIfStopped();
@@ -213,6 +229,26 @@ export class RunExecution implements RunScope {
       }
       await checkpoint({ status: 'completed', output, error: null });
       return value;
+    }
+  }
+
+  private async executeInTransaction<T>(
+    body: () => T | Promise<T>,
+    step: StepInfo,
+    completed: (output: StoredValue) => NewCheckpoint,
+  ): Promise<Awaited<T>> {
+    const { db, serializer } = this.services;
+    try {
+      return await db.transactionDataSource.transaction(async (manager) => {
+        const value = await contextStorage().run({ run: this, step, transaction: manager }, async () => await body());
+        this.throwIfStopped();
+        const output = serializer.serialize(value, `the output of step "${step.key}" of run "${this.id}"`);
+        await insertCheckpointIn(manager, db, { lease: this.lease, checkpoint: completed(output) });
+        return value;
+      });
+    } catch (error) {
+      if (error instanceof LeaseLostError) this.loseLease();
+      throw error;
     }
   }
 

@@ -34,6 +34,11 @@ export interface StepOptions {
   name?: string;
   /** Retry a failing step; attempts and the next attempt's time are persisted. Default: no retry. */
   retry?: RetryPolicy;
+  /**
+   * Run the step in a database transaction that also writes its checkpoint (`stepTransaction()`
+   * gives its EntityManager): the step's writes and its checkpoint commit together, exactly once.
+   */
+  transaction?: boolean;
 }
 
 /** @internal */

@@ -1,7 +1,8 @@
 // registerStep(): records a step method and installs its trampoline; @Step records through the
 // same declareStep() and lets the decorator machinery install it.
 import { currentFrame } from '../context/run-context';
-import { resolveRetryPolicy, type ResolvedRetryPolicy } from '../engine/retry-policy';
+import type { StepPolicy } from '../context/run-context';
+import { resolveStepPolicy } from '../engine/step-policy';
 import { ConfigurationError } from '../errors';
 import { declarations, type AnyClass, type StepOptions } from './declarations';
 
@@ -22,17 +23,17 @@ export function declareStep(target: AnyClass, method: string, original: unknown,
     );
   }
   const name = options.name ?? `${target.name}.${method}`;
-  const retry = resolveRetryPolicy(options.retry, `@Step() ${target.name}.${method}`);
+  const policy = resolveStepPolicy(options, `@Step() ${target.name}.${method}`);
   declarations().steps.push({ target, method, name });
-  return makeTrampoline(name, original as Method, retry);
+  return makeTrampoline(name, original as Method, policy);
 }
 
 // The few lines every step call goes through: no run, or already inside a step, means a plain call.
-function makeTrampoline(name: string, original: Method, retry: ResolvedRetryPolicy): Method {
+function makeTrampoline(name: string, original: Method, policy: StepPolicy): Method {
   const trampoline = function (this: unknown, ...args: unknown[]): unknown {
     const frame = currentFrame();
     if (!frame || frame.step) return original.apply(this, args);
-    return frame.run.callStep(name, () => original.apply(this, args), args, retry);
+    return frame.run.callStep(name, () => original.apply(this, args), args, policy);
   };
   Object.defineProperty(trampoline, 'name', { value: original.name });
   return trampoline;

@@ -27,6 +27,8 @@ export class ZartDatabase {
   private constructor(
     readonly dataSource: DataSource,
     readonly schema: string,
+    /** Where transactional steps run: the application's DataSource (its entities), else Zart's. */
+    readonly transactionDataSource: DataSource,
   ) {
     const q = (table: string): string => `"${schema}"."${table}"`;
     this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
@@ -78,7 +80,9 @@ export class ZartDatabase {
         { cause: error },
       );
     }
-    return new ZartDatabase(dataSource, schema);
+    const transactions =
+      connection.kind === 'dataSource' && connection.dataSource.isInitialized ? connection.dataSource : dataSource;
+    return new ZartDatabase(dataSource, schema, transactions);
   }
 
   /** The pg pool of the DataSource: statements in storage/sql/ run on it in one round trip. */

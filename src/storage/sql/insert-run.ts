@@ -1,6 +1,9 @@
 // Inserts a run unless its id exists: the id is the idempotency key, and two racing starts with
 // the same id both end up with the one row (ON CONFLICT waits for the other insert to commit).
+import type { QueryResultRow } from 'pg';
+import type { EntityManager } from 'typeorm';
 import type { ZartDatabase } from '../zart-database';
+import { wakeUpChannel } from './notify-wake-up';
 import type { StoredValue } from '../../serialization/serializer';
 
 export interface NewRun {
@@ -20,22 +23,28 @@ RETURNING id`;
 const existingSql = (t: { runs: string }) => `
 SELECT workflow FROM ${t.runs} WHERE id = $1`;
 
-/** Inserts the run; returns whether it was new and, if not, the existing run's workflow. */
+const notifySql = 'SELECT pg_notify($1, NULL)';
+
+/**
+ * Inserts the run; returns whether it was new and, if not, the existing run's workflow. With the
+ * caller's `manager`, the run is inserted in the caller's transaction and workers are notified at
+ * its commit (NOTIFY is transactional), so a rollback leaves neither run nor wake-up.
+ */
 export async function insertRun(
   db: ZartDatabase,
   run: NewRun,
+  manager?: EntityManager,
 ): Promise<{ inserted: true } | { inserted: false; workflow: string }> {
-  const inserted = await db.query(db.sql(insertSql), [
-    run.id,
-    run.workflow,
-    run.version,
-    run.queue,
-    JSON.stringify(run.input),
-  ]);
-  if (inserted.rowCount === 1) return { inserted: true };
-  const existing = await db.query<{ workflow: string }>(db.sql(existingSql), [run.id]);
-  const row = existing.rows[0];
+  const query = async <R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> =>
+    manager ? ((await manager.query(sql, params)) as R[]) : (await db.query<R>(sql, params)).rows;
+  const params = [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input)];
+  const inserted = await query<{ id: string }>(db.sql(insertSql), params);
+  if (inserted.length === 1) {
+    if (manager) await manager.query(notifySql, [wakeUpChannel(db.schema)]);
+    return { inserted: true };
+  }
+  const [row] = await query<{ workflow: string }>(db.sql(existingSql), [run.id]);
   // Deleted between the two statements (retention): treat as a lost race and report it as new.
-  if (!row) return insertRun(db, run);
+  if (!row) return insertRun(db, run, manager);
   return { inserted: false, workflow: row.workflow };
 }

@@ -1,0 +1,99 @@
+import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
+import { ConfigurationError, Step, Workflow, Zart, currentStep, step, stepTransaction } from '../../src';
+import { useTestDatabase } from '../support/test-zart';
+import { silentLogger } from '../support/silent-logger';
+
+const db = useTestDatabase();
+
+@Entity('tx_orders')
+class OrderRow {
+  @PrimaryColumn({ type: 'text' }) id!: string;
+  @Column({ type: 'integer' }) cents!: number;
+}
+
+let failAfterWriteOnce = true;
+
+class Orders {
+  @Step({ transaction: true, retry: { maxAttempts: 2, initialDelay: '10ms' } })
+  async place(id: string, cents: number): Promise<string> {
+    await stepTransaction().getRepository(OrderRow).insert({ id, cents });
+    if (failAfterWriteOnce) {
+      failAfterWriteOnce = false;
+      throw new Error(`crashed after writing, attempt ${currentStep().attempt}`);
+    }
+    return id;
+  }
+}
+
+@Workflow({ name: 'tx-place-order' })
+class PlaceOrder {
+  private readonly orders = new Orders();
+  async run(input: { id: string; cents: number }): Promise<string> {
+    return this.orders.place(input.id, input.cents);
+  }
+}
+
+@Workflow({ name: 'tx-misuse' })
+class Misuse {
+  async run(): Promise<void> {
+    await step('plain', () => {
+      stepTransaction();
+    });
+  }
+}
+
+@Workflow({ name: 'tx-follow-up' })
+class FollowUp {
+  async run(input: { orderId: string }): Promise<string> {
+    return step('confirm', () => `confirmed ${input.orderId}`);
+  }
+}
+
+describe('transactions', () => {
+  let app: DataSource;
+  let zart: Zart;
+  beforeAll(async () => {
+    app = new DataSource({ type: 'postgres', url: db.url, entities: [OrderRow], synchronize: true });
+    await app.initialize();
+    zart = new Zart({ dataSource: app, logger: silentLogger, worker: { pollInterval: '30s' } });
+    await zart.start();
+  });
+  afterAll(async () => {
+    await zart.shutdown();
+    await app.destroy();
+  });
+
+  it('commit a transactional step’s writes with its checkpoint; a failed attempt leaves no write', async () => {
+    const handle = await zart.startWorkflow(PlaceOrder, { id: 'order-1', cents: 1200 }, { id: 'tx-1' });
+    expect(await handle.result({ timeout: '20s' })).toBe('order-1');
+    expect(await app.getRepository(OrderRow).find()).toEqual([{ id: 'order-1', cents: 1200 }]);
+    const [checkpoint] = await zart.getSteps('tx-1');
+    expect(checkpoint).toMatchObject({ key: 'Orders.place#0', status: 'completed', attempts: 2 });
+  });
+
+  it('refuse stepTransaction() in a step that is not transactional', async () => {
+    const handle = await zart.startWorkflow(Misuse, undefined as never, { id: 'tx-misuse' });
+    const error = (await handle.result({ timeout: '20s' }).catch((e: unknown) => e)) as Error;
+    expect((error.cause as Error & { cause: Error }).cause).toBeInstanceOf(ConfigurationError);
+    expect(() => stepTransaction()).toThrow('stepTransaction() can only be called while a workflow runs');
+  });
+
+  it('start a run inside the caller’s transaction: a rollback leaves no run, a commit starts it at once', async () => {
+    await app
+      .transaction(async (manager) => {
+        await manager.getRepository(OrderRow).insert({ id: 'order-rolled-back', cents: 1 });
+        await zart.startWorkflow(FollowUp, { orderId: 'order-rolled-back' }, { id: 'follow-rolled-back', manager });
+        throw new Error('payment provider said no');
+      })
+      .catch(() => undefined);
+    await expect(zart.getRun('follow-rolled-back')).rejects.toThrow('No run with id');
+    expect(await app.getRepository(OrderRow).findOneBy({ id: 'order-rolled-back' })).toBeNull();
+
+    await app.transaction(async (manager) => {
+      await manager.getRepository(OrderRow).insert({ id: 'order-2', cents: 2 });
+      await zart.startWorkflow(FollowUp, { orderId: 'order-2' }, { id: 'follow-2', manager });
+    });
+    // The worker polls every 30 s: only the NOTIFY sent at commit explains a prompt start.
+    expect(await zart.getHandle('follow-2').result({ timeout: '10s' })).toBe('confirmed order-2');
+  });
+});
