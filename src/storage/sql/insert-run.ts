@@ -36,7 +36,7 @@ export async function insertRun(
   manager?: EntityManager,
 ): Promise<{ inserted: true } | { inserted: false; workflow: string }> {
   const query = async <R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> =>
-    manager ? ((await manager.query(sql, params)) as R[]) : (await db.query<R>(sql, params)).rows;
+    manager ? await manager.query<R[]>(sql, params) : (await db.query<R>(sql, params)).rows;
   const params = [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input)];
   const inserted = await query<{ id: string }>(db.sql(insertSql), params);
   if (inserted.length === 1) {
