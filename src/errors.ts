@@ -218,6 +218,23 @@ export class WaitTimeoutError extends ZartError {
 }
 named(WaitTimeoutError, 'WaitTimeoutError');
 
+/** One attempt of a step ran past its `@Step({ timeout })`; retried like any error of the step. */
+export class StepTimeoutError extends ZartError {
+  readonly stepKey: string;
+  readonly timeoutMs: number;
+
+  constructor(stepKey: string, timeoutMs: number) {
+    super(
+      'ZART_STEP_TIMEOUT',
+      `An attempt of step "${stepKey}" took longer than its timeout of ${timeoutMs} ms and was abandoned; its ` +
+        'signal (currentStep().signal) was aborted. Raise the timeout, or make the work stop when the signal fires.',
+    );
+    this.stepKey = stepKey;
+    this.timeoutMs = timeoutMs;
+  }
+}
+named(StepTimeoutError, 'StepTimeoutError');
+
 /** A run passed its `@Workflow({ timeout })` deadline. */
 export class DeadlineExceededError extends ZartError {
   readonly runId: string;
@@ -291,6 +308,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   WorkflowFailedError,
   WorkflowCancelledError,
   WaitTimeoutError,
+  StepTimeoutError,
   DeadlineExceededError,
   LeaseLostError,
   SerializationError,

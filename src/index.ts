@@ -39,6 +39,7 @@ export {
   WorkflowFailedError,
   WorkflowCancelledError,
   WaitTimeoutError,
+  StepTimeoutError,
   DeadlineExceededError,
   LeaseLostError,
   SerializationError,

@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
 import {
   ConfigurationError,
+  DeadlineExceededError,
   InvalidRunStateError,
   RunIdConflictError,
   RunNotFoundError,
@@ -129,6 +130,7 @@ export class ZartClient {
       version: definition.version,
       queue: definition.queue,
       input: stored,
+      timeoutMs: definition.timeoutMs,
     };
     const result = await insertRun(db, newRun, options.manager);
     if (!result.inserted && result.workflow !== definition.name) {
@@ -310,7 +312,12 @@ export class ZartClient {
       }
       if (row === undefined) throw new RunNotFoundError(id);
       if (row?.status === 'completed') return serializer.deserialize(row.output);
-      if (row?.status === 'failed') throw new WorkflowFailedError(id, serializer.deserialize(row.error));
+      if (row?.status === 'failed') {
+        const error = serializer.deserialize(row.error);
+        // A run that passed its deadline rejects with that, as a cancelled one does with its own.
+        if (error instanceof DeadlineExceededError && error.runId === id) throw error;
+        throw new WorkflowFailedError(id, error);
+      }
       if (row?.status === 'cancelled') throw new WorkflowCancelledError(id);
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);

@@ -9,6 +9,8 @@ import type { ResolvedRetryPolicy } from '../engine/retry-policy';
 export interface StepPolicy {
   readonly retry: ResolvedRetryPolicy;
   readonly transaction: boolean;
+  /** Bound of one attempt, or null. */
+  readonly timeoutMs: number | null;
 }
 
 /** What `currentRun()` returns. */

@@ -9,7 +9,9 @@ import {
   LeaseLostError,
   NonDeterminismError,
   SerializationError,
+  DeadlineExceededError,
   StepFailedError,
+  StepTimeoutError,
   WaitTimeoutError,
   WorkflowCancelledError,
 } from '../errors';
@@ -120,27 +122,35 @@ export class RunExecution implements RunScope {
   /** Replays the run to its end and records the outcome. */
   async execute(): Promise<ExecutionEnd> {
     const { serializer, logger, db } = this.services;
-    this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
+    // The deadline (set once at the start, database clock) aborts the run wherever it is.
+    const deadlineInMs = this.claim.deadlineInMs;
+    const deadlineTimer =
+      deadlineInMs === null
+        ? undefined
+        : setTimeout(() => this.abort.abort(new DeadlineExceededError(this.id)), Math.max(0, deadlineInMs));
     let outcome: RunOutcome;
     try {
+      if (deadlineInMs !== null && deadlineInMs <= 0) throw new DeadlineExceededError(this.id);
+      this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
       const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
       const output = await contextStorage().run({ run: this }, () => instance.run(input));
-      if (this.abort.signal.aborted) return this.stopped();
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
       outcome = { status: 'completed', output: serializer.serialize(output, `the output of run "${this.id}"`) };
     } catch (error) {
-      if (this.abort.signal.aborted) return this.stopped();
+      const reason: unknown = this.abort.signal.aborted ? this.abort.signal.reason : undefined;
+      if (reason !== undefined && !(reason instanceof DeadlineExceededError)) return this.stopped();
+      const failure = reason ?? error;
       const retry = this.definition.retry;
-      if (!this.fatal && this.attempt < retry.maxAttempts && retry.retryIf(error)) return this.retryRun(error);
-      outcome = { status: 'failed', error: this.serializeError(this.fatal ?? error) };
+      if (!reason && !this.fatal && this.attempt < retry.maxAttempts && retry.retryIf(error))
+        return this.retryRun(error);
+      outcome = { status: 'failed', error: this.serializeError(this.fatal ?? failure) };
+    } finally {
+      clearTimeout(deadlineTimer);
     }
-    const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), this.abort.signal).catch(
-      (error: unknown) => {
-        if (this.abort.signal.aborted) return false;
-        throw error;
-      },
-    );
+    // Not this.abort.signal: a run aborted by its deadline still records the failure.
+    const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
     if (!written) return this.stopped();
     logger.debug(`run ${outcome.status}`, { runId: this.id, workflow: this.workflow });
     return outcome.status;
@@ -175,7 +185,12 @@ export class RunExecution implements RunScope {
     this.throwIfStopped();
 
     for (; ; attempt++) {
-      const step: StepInfo = { key, attempt, idempotencyKey: `${this.id}/${key}`, signal: this.abort.signal };
+      const step: { -readonly [K in keyof StepInfo]: StepInfo[K] } = {
+        key,
+        attempt,
+        idempotencyKey: `${this.id}/${key}`,
+        signal: this.abort.signal,
+      };
       const started = performance.now();
       const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
         this.checkpoint({
@@ -188,10 +203,13 @@ export class RunExecution implements RunScope {
           ...outcome,
         });
       let value: Awaited<T>;
+      const attemptAbort = new AbortController();
+      step.signal = AbortSignal.any([this.abort.signal, attemptAbort.signal]);
       try {
+        if (policy.timeoutMs !== null) this.bound(attemptAbort, policy.timeoutMs, key);
         if (policy.transaction) {
           // The body's writes and the checkpoint commit together; nothing is left to do after.
-          return await this.executeInTransaction(body, step, (output) => ({
+          return await this.executeInTransaction(this.race(body, attemptAbort.signal), step, (output) => ({
             key,
             seq,
             name,
@@ -203,9 +221,11 @@ export class RunExecution implements RunScope {
             error: null,
           }));
         }
-        value = await contextStorage().run({ run: this, step }, async () => await body());
+        value = await contextStorage().run({ run: this, step }, this.race(body, attemptAbort.signal));
       } catch (error) {
         this.throwIfStopped();
+        if (error instanceof StepTimeoutError)
+          this.services.logger.warn('a step attempt timed out', { runId: this.id, stepKey: key });
         if (attempt < retry.maxAttempts && retry.retryIf(error)) {
           const delayMs = retryDelay(retry, attempt);
           await this.recordFailedAttempt({ key, seq, name, argsHash, error, attempts: attempt, delayMs });
@@ -218,6 +238,7 @@ export class RunExecution implements RunScope {
         await checkpoint({ status: 'failed', output: null, error: this.serializeError(failure) });
         throw failure;
       }
+      attemptAbort.abort();
       this.throwIfStopped();
       let output: StoredValue;
       try {
@@ -232,6 +253,31 @@ export class RunExecution implements RunScope {
     }
   }
 
+  // Past `timeoutMs` the attempt's signal aborts with StepTimeoutError (see race()).
+  private bound(attempt: AbortController, timeoutMs: number, key: string): void {
+    const timer = setTimeout(() => attempt.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
+    timer.unref();
+    attempt.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  }
+
+  // The body, abandoned (its promise left to settle alone) when the attempt's signal aborts first.
+  private race<T>(body: () => T | Promise<T>, attempt: AbortSignal): () => Promise<Awaited<T>> {
+    return () =>
+      new Promise<Awaited<T>>((resolve, reject) => {
+        // Rejections carry whatever the body threw: errors are stored as they are, not wrapped.
+        const onAbort = (): void => reject(attempt.reason as Error);
+        if (attempt.aborted) return onAbort();
+        attempt.addEventListener('abort', onAbort, { once: true });
+        Promise.resolve()
+          .then(body)
+          .then(
+            (value) => resolve(value as Awaited<T>),
+            (error: unknown) => reject(error as Error),
+          )
+          .finally(() => attempt.removeEventListener('abort', onAbort));
+      });
+  }
+
   private async executeInTransaction<T>(
     body: () => T | Promise<T>,
     step: StepInfo,
@@ -241,6 +287,8 @@ export class RunExecution implements RunScope {
     try {
       return await db.transactionDataSource.transaction(async (manager) => {
         const value = await contextStorage().run({ run: this, step, transaction: manager }, async () => await body());
+        // An attempt that timed out must not commit: its retry may already be under way.
+        if (step.signal.aborted) throw step.signal.reason;
         this.throwIfStopped();
         const output = serializer.serialize(value, `the output of step "${step.key}" of run "${this.id}"`);
         await insertCheckpointIn(manager, db, { lease: this.lease, checkpoint: completed(output) });

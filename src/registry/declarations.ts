@@ -26,6 +26,8 @@ export interface WorkflowOptions {
   input?: InputClass;
   /** Run a failed run again from its checkpoints (failed steps run again). Default: no retry. */
   retry?: RetryPolicy;
+  /** A deadline from the first start: past it the run fails with DeadlineExceededError. */
+  timeout?: Duration;
 }
 
 /** Options of `@Step()`, `registerStep()` and `step()`. */
@@ -39,6 +41,8 @@ export interface StepOptions {
    * gives its EntityManager): the step's writes and its checkpoint commit together, exactly once.
    */
   transaction?: boolean;
+  /** Bounds one attempt: past it the attempt fails with StepTimeoutError (retried like any error). */
+  timeout?: Duration;
 }
 
 /** @internal */

@@ -1,5 +1,6 @@
 // The registry Zart.start() compiles from the declarations: names checked for duplicates, input
 // classes resolved, then frozen. Each Zart instance compiles its own; nothing here is global.
+import { parseDuration } from '../duration/parse-duration';
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from '../engine/retry-policy';
 import { ConfigurationError, WorkflowNotRegisteredError } from '../errors';
 import { declarations, type AnyClass, type InputClass, type WorkflowDeclaration } from './declarations';
@@ -13,6 +14,7 @@ export interface RegisteredWorkflow {
   /** Instantiated and validated at start; undefined when `run` takes a plain type. */
   readonly inputClass: InputClass | undefined;
   readonly retry: ResolvedRetryPolicy;
+  readonly timeoutMs: number | null;
 }
 
 // design:paramtypes gives these for plain or missing parameter types: nothing to validate.
@@ -97,5 +99,12 @@ function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
   const declared = options.input ?? declaration.runParamTypes?.[0];
   const inputClass = typeof declared === 'function' && !plainTypes.has(declared) ? (declared as InputClass) : undefined;
   const retry = resolveRetryPolicy(options.retry, `@Workflow() ${target.name}`);
-  return { name, target, version: options.version ?? null, queue: options.queue ?? 'default', inputClass, retry };
+  let timeoutMs: number | null = null;
+  try {
+    if (options.timeout !== undefined) timeoutMs = parseDuration(options.timeout, `@Workflow() ${target.name} timeout`);
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message);
+  }
+  const queue = options.queue ?? 'default';
+  return { name, target, version: options.version ?? null, queue, inputClass, retry, timeoutMs };
 }

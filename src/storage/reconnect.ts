@@ -1,6 +1,7 @@
-// Tells connection failures (a terminated backend, a restarting server, a refused socket) from
-// errors of the statement itself, and retries an operation across them with back-off, so a
-// worker rides out pg_terminate_backend and PostgreSQL restarts instead of failing runs.
+// Tells connection failures (a terminated backend, a restarting server, a refused socket) and
+// other transient failures (a deadlock victim) from errors of the statement itself, and retries an
+// operation across them with back-off, so a worker rides out pg_terminate_backend, PostgreSQL
+// restarts and lock conflicts instead of failing runs.
 import { setTimeout as delay } from 'node:timers/promises';
 
 // SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: terminated
@@ -34,9 +35,17 @@ export function isConnectionError(error: unknown): boolean {
   return typeof message === 'string' && connectionMessages.some((m) => message.includes(m));
 }
 
+// A deadlock victim or a serialization failure: the statement can simply run again.
+const transientCodes = new Set(['40P01', '40001']);
+
+function isTransient(error: unknown): boolean {
+  return isConnectionError(error) || transientCodes.has(String((error as { code?: unknown } | null)?.code));
+}
+
 /**
- * Runs `operation`, retrying while it fails on the connection (50 ms doubling to 2 s), until it
- * succeeds, fails otherwise, or `signal` aborts (then the last connection error is thrown).
+ * Runs `operation`, retrying while it fails on the connection or as a deadlock victim (50 ms
+ * doubling to 2 s), until it succeeds, fails otherwise, or `signal` aborts (then the last error is
+ * thrown).
  */
 export async function retryOnDisconnect<T>(
   operation: () => Promise<T>,
@@ -47,7 +56,7 @@ export async function retryOnDisconnect<T>(
     try {
       return await operation();
     } catch (error) {
-      if (!isConnectionError(error) || signal.aborted) throw error;
+      if (!isTransient(error) || signal.aborted) throw error;
       onRetry?.(error, attempt);
       await delay(pause, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;

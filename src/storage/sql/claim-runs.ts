@@ -12,6 +12,8 @@ export interface ClaimedRun {
   attempt: number;
   parentId: string | null;
   leaseEpoch: number;
+  /** Milliseconds to the run's deadline by the database clock; null without one. */
+  deadlineInMs: number | null;
 }
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
@@ -46,7 +48,8 @@ SET status = 'running',
     updated_at = now()
 FROM candidates
 WHERE r.id = candidates.id
-RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch"`;
+RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
+          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs"`;
 
 export async function claimRuns(
   db: ZartDatabase,

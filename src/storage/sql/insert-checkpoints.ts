@@ -6,7 +6,7 @@ import type { ZartDatabase } from '../zart-database';
 import type { LeasedCheckpoint } from './insert-checkpoint';
 
 // unnest() turns the column arrays back into rows; FOR SHARE OF r makes a concurrent claim wait
-// for this commit (see insert-checkpoint.ts). Like the one-row statement, a row still open (between
+// for this commit (see insert-checkpoint.ts), taking the row locks in id order like lease renewal. Like the one-row statement, a row still open (between
 // retry attempts) takes the outcome and a final row is kept. The result lists every row whose
 // lease held, whether written now or already stored.
 const insertSql = (t: { runs: string; steps: string }) => `
@@ -18,7 +18,8 @@ WITH batch AS (
 ), fence AS (
   SELECT r.id
   FROM ${t.runs} r
-  JOIN batch b ON r.id = b.run_id AND r.lease_owner = b.owner AND r.lease_epoch = b.epoch
+  WHERE EXISTS (SELECT 1 FROM batch b WHERE b.run_id = r.id AND b.owner = r.lease_owner AND b.epoch = r.lease_epoch)
+  ORDER BY r.id
   FOR SHARE OF r
 ), written AS (
   INSERT INTO ${t.steps} AS s (run_id, key, seq, name, args_hash, status, output, error, attempts, started_at, finished_at)

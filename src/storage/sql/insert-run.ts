@@ -12,11 +12,14 @@ export interface NewRun {
   version: string | null;
   queue: string;
   input: StoredValue;
+  /** The workflow's timeout: the deadline is set once, from the database clock, at the start. */
+  timeoutMs: number | null;
 }
 
 const insertSql = (t: { runs: string }) => `
-INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at)
-VALUES ($1, $2, $3, 'pending', $4, $5, now())
+INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at)
+VALUES ($1, $2, $3, 'pending', $4, $5, now(),
+        CASE WHEN $6::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $6::double precision / 1000) END)
 ON CONFLICT (id) DO NOTHING
 RETURNING id`;
 
@@ -37,7 +40,7 @@ export async function insertRun(
 ): Promise<{ inserted: true } | { inserted: false; workflow: string }> {
   const query = async <R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> =>
     manager ? await manager.query<R[]>(sql, params) : (await db.query<R>(sql, params)).rows;
-  const params = [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input)];
+  const params = [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input), run.timeoutMs];
   const inserted = await query<{ id: string }>(db.sql(insertSql), params);
   if (inserted.length === 1) {
     if (manager) await manager.query(notifySql, [wakeUpChannel(db.schema)]);

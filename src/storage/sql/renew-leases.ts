@@ -3,14 +3,23 @@
 // stops it. Also refreshes the worker's heartbeat, in the same round trip.
 import type { ZartDatabase } from '../zart-database';
 
+// Rows are locked in id order, as every statement that locks several runs does (the batched
+// checkpoint insert, the hand-back): locking them in different orders deadlocked (bench W4).
 const renewSql = (t: { runs: string; workers: string }) => `
 WITH heartbeat AS (
   UPDATE ${t.workers} SET heartbeat_at = now() WHERE id = $1
+), locked AS (
+  SELECT r.id
+  FROM ${t.runs} r
+  JOIN unnest($2::text[], $4::int[]) AS held(id, epoch) ON r.id = held.id AND r.lease_epoch = held.epoch
+  WHERE r.lease_owner = $1 AND r.status = 'running'
+  ORDER BY r.id
+  FOR UPDATE OF r
 )
 UPDATE ${t.runs} AS r
 SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-FROM unnest($2::text[], $4::int[]) AS held(id, epoch)
-WHERE r.id = held.id AND r.lease_owner = $1 AND r.lease_epoch = held.epoch AND r.status = 'running'
+FROM locked
+WHERE r.id = locked.id
 RETURNING r.id`;
 
 /** Returns the ids whose lease this worker still holds. */

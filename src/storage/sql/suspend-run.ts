@@ -1,6 +1,6 @@
 // Parks a run that waits for longer than a worker should hold it (a long sleep, an event): status
 // waiting, lease cleared, claimable again at the wake time stored with its checkpoint (never, for a
-// wait without a deadline, until something wakes it). Fenced.
+// wait without a deadline, until something wakes it), or at the run's deadline if that comes first. Fenced.
 import type { ZartDatabase } from '../zart-database';
 import type { RunLease } from './insert-checkpoint';
 
@@ -8,7 +8,8 @@ const suspendSql = (t: { runs: string; steps: string }) => `
 UPDATE ${t.runs}
 SET status = 'waiting',
     waiting_for = $5,
-    available_at = coalesce((SELECT wake_at FROM ${t.steps} WHERE run_id = $1 AND key = $4), 'infinity'),
+    available_at = least(coalesce((SELECT wake_at FROM ${t.steps} WHERE run_id = $1 AND key = $4), 'infinity'),
+                         coalesce(deadline_at, 'infinity')),
     lease_owner = NULL,
     lease_expires_at = NULL,
     updated_at = now()
