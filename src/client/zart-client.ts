@@ -27,7 +27,7 @@ import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
 import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
-import { readRunOutcome } from '../storage/sql/read-run-outcome';
+import { readRunOutcome, type RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
@@ -282,9 +282,13 @@ export class ZartClient {
     void this.wakeUps?.publish();
   }
 
-  /** @internal Resolves after `ms`, or earlier when this process sees the run finish. */
-  protected async waitForChange(_id: string, ms: number): Promise<void> {
+  /**
+   * @internal Resolves after `ms`, or earlier when this process sees the run finish; then with the
+   * outcome its worker recorded, which saves reading it back.
+   */
+  protected async waitForChange(_id: string, ms: number): Promise<RunOutcomeRow | undefined> {
     await delay(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
+    return undefined;
   }
 
   /** @internal */
@@ -298,13 +302,15 @@ export class ZartClient {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'result({ timeout })');
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const { serializer } = this.options;
-    // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once.
+    // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once,
+    // with the outcome in hand.
+    let finishedHere: RunOutcomeRow | undefined;
     for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
       if (this.closing.signal.aborted)
         throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
-      let row: Awaited<ReturnType<typeof readRunOutcome>> | null;
+      let row: RunOutcomeRow | undefined | null = finishedHere;
       try {
-        row = await readRunOutcome(this.connected(), id);
+        row ??= await readRunOutcome(this.connected(), id);
       } catch (error) {
         // A dropped connection or a restarting server: keep waiting, the run is still there.
         if (!isConnectionError(error)) throw error;
@@ -321,7 +327,7 @@ export class ZartClient {
       if (row?.status === 'cancelled') throw new WorkflowCancelledError(id);
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);
-      await this.waitForChange(id, Math.min(pause, left));
+      finishedHere = await this.waitForChange(id, Math.min(pause, left));
     }
   }
 

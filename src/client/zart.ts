@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import type { ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
+import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
 import { ZartClient } from './zart-client';
 
@@ -68,17 +69,22 @@ export class Zart extends ZartClient {
   }
 
   /** @internal */
-  protected override async waitForChange(id: string, ms: number): Promise<void> {
+  protected override async waitForChange(id: string, ms: number): Promise<RunOutcomeRow | undefined> {
     const worker = this.worker;
     if (!worker) return super.waitForChange(id, ms);
     const finished = new AbortController();
-    const off = worker.onRunFinished((runId) => {
-      if (runId === id) finished.abort();
+    let recorded: RunOutcomeRow | undefined;
+    const off = worker.onRunFinished((runId, outcome) => {
+      if (runId !== id) return;
+      if (outcome?.status === 'completed') recorded = { status: 'completed', output: outcome.output, error: null };
+      if (outcome?.status === 'failed') recorded = { status: 'failed', output: null, error: outcome.error };
+      finished.abort();
     });
     try {
       await delay(ms, undefined, { signal: finished.signal }).catch(() => undefined);
     } finally {
       off();
     }
+    return recorded;
   }
 }

@@ -73,6 +73,8 @@ export class RunExecution implements RunScope {
   /** Aborted by requestRelease(), so an in-process wait ends early at shutdown. */
   private readonly releaseSignal = new AbortController();
   private handedBack = false;
+  /** The outcome this execution recorded, if it finished the run: result() waiters here use it. */
+  recordedOutcome: RunOutcome | undefined;
 
   constructor(
     private readonly services: ExecutionServices,
@@ -152,6 +154,7 @@ export class RunExecution implements RunScope {
     // Not this.abort.signal: a run aborted by its deadline still records the failure.
     const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
     if (!written) return this.stopped();
+    this.recordedOutcome = outcome;
     logger.debug(`run ${outcome.status}`, { runId: this.id, workflow: this.workflow });
     return outcome.status;
   }

@@ -9,6 +9,7 @@ import type { ResolvedWorkerOptions } from '../options/resolve-options';
 import { zartVersion } from '../options/zart-version';
 import type { WorkflowRegistry } from '../registry/workflow-registry';
 import { claimRuns, type ClaimedRun } from '../storage/sql/claim-runs';
+import type { RunOutcome } from '../storage/sql/finish-run';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { renewLeases } from '../storage/sql/renew-leases';
@@ -17,7 +18,7 @@ import { WakeUpListener } from '../wake-ups/wake-up-listener';
 /** @internal */
 export class Worker {
   private readonly executions = new Map<string, RunExecution>();
-  private readonly finished = new Set<(runId: string) => void>();
+  private readonly finished = new Set<(runId: string, outcome: RunOutcome | undefined) => void>();
   private readonly listener: WakeUpListener;
   private running = false;
   private wake: (() => void) | undefined;
@@ -89,8 +90,11 @@ export class Worker {
     this.dueTimer.unref();
   }
 
-  /** Calls `listener(runId)` whenever an execution of a run ends on this worker. */
-  onRunFinished(listener: (runId: string) => void): () => void {
+  /**
+   * Calls `listener(runId, outcome)` whenever an execution of a run ends on this worker; `outcome`
+   * is what it recorded when it finished the run (undefined when it handed the run on).
+   */
+  onRunFinished(listener: (runId: string, outcome: RunOutcome | undefined) => void): () => void {
     this.finished.add(listener);
     return () => this.finished.delete(listener);
   }
@@ -168,7 +172,7 @@ export class Worker {
       })
       .finally(() => {
         this.executions.delete(claim.id);
-        for (const listener of this.finished) listener(claim.id);
+        for (const listener of this.finished) listener(claim.id, execution.recordedOutcome);
         // Capacity was freed: look for more work now.
         this.nudge();
       });
