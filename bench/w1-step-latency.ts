@@ -1,73 +1,128 @@
-// W1: one workflow of 20 trivial steps run sequentially; the median time per step, next to the
-// physical limit on the same database: one INSERT + commit per step through a raw pg client.
+// W1: one workflow of 20 trivial steps run sequentially; the median time per step of zart and
+// DBOS, next to the physical limit on the same database: one INSERT + commit per step through a
+// raw pg client. The systems take turns run by run, so noise on the machine hits all alike.
+import { DBOS } from '@dbos-inc/dbos-sdk';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { Workflow, Zart, step } from 'zart';
+import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
+import { CpuProfiler } from './cpu-profiler';
+import { median } from './median';
+import { quietLogger } from './quiet-logger';
+import { StatementBreakdown, type StatementRow } from './statement-breakdown';
 
 const stepsPerRun = 20;
 
-// Time between consecutive step completions inside the workflow: execution plus checkpoint.
-let stepTimes: number[] = [];
-
+// Each workflow returns the time between consecutive step completions (execution plus
+// checkpoint), measured inside it, so the figure excludes starting the run and awaiting it.
 @Workflow({ name: 'bench-w1' })
 export class TwentySteps {
-  async run(): Promise<number> {
+  async run(): Promise<number[]> {
+    const times: number[] = [];
     let last = performance.now();
     for (let i = 0; i < stepsPerRun; i++) {
       await step('trivial', () => i);
       const now = performance.now();
-      stepTimes.push(now - last);
+      times.push(now - last);
       last = now;
     }
-    return stepsPerRun;
+    return times;
   }
 }
 
-export interface W1Result {
-  rawMedianMs: number;
-  zartMedianMs: number;
-  ratio: number;
+const dbosTwentySteps = DBOS.registerWorkflow(
+  async (): Promise<number[]> => {
+    const times: number[] = [];
+    let last = performance.now();
+    for (let i = 0; i < stepsPerRun; i++) {
+      await DBOS.runStep(() => Promise.resolve(i), { name: 'trivial' });
+      const now = performance.now();
+      times.push(now - last);
+      last = now;
+    }
+    return times;
+  },
+  { name: 'bench-w1' },
+);
+
+export interface W1Figures {
+  /** Median ms per step. */
+  medianMs: number;
+  /** Statements sent per step, counting the run's own (start, claim, finish, result polls). */
+  queriesPerStep: number;
+  /** Statements per step by statement text, with their median latency (the round trip). */
+  statements: StatementRow[];
 }
 
-export async function runW1(url: string, runs: number): Promise<W1Result> {
-  const raw = new Client({ connectionString: url });
+export type W1Result = PerSystem<W1Figures>;
+
+export async function runW1(context: BenchContext, runs: number): Promise<W1Result> {
+  const { systems, counter } = context;
+  const raw = new Client({ connectionString: context.url, application_name: 'bench-raw' });
   await raw.connect();
-  await raw.query(
-    'CREATE TABLE IF NOT EXISTS bench_raw_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))',
-  );
-  const zart = new Zart({ connectionString: url, schema: 'zart_bench', logger: quietLogger });
-  await zart.start();
-  const rawTimes: number[] = [];
-  stepTimes = [];
-  try {
-    // Interleave the two so that noise on the machine hits both alike.
-    for (let r = 0; r < runs; r++) {
-      const runId = `w1-${Date.now()}-${r}`;
+  await raw.query('CREATE TABLE bench_w1_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))');
+  const zart = new Zart({ connectionString: context.url, schema: 'zart_w1', logger: quietLogger });
+  if (systems.has('zart')) await zart.start();
+
+  const times: Record<BenchSystem, number[]> = { raw: [], dbos: [], zart: [] };
+  const queries: Record<BenchSystem, number> = { raw: 0, dbos: 0, zart: 0 };
+  const statements: Record<BenchSystem, StatementBreakdown> = {
+    raw: new StatementBreakdown(),
+    dbos: new StatementBreakdown(),
+    zart: new StatementBreakdown(),
+  };
+  const oneRun: Record<BenchSystem, (runId: string) => Promise<number[]>> = {
+    raw: async (runId) => {
+      const out: number[] = [];
       for (let i = 0; i < stepsPerRun; i++) {
         const started = performance.now();
-        await raw.query('INSERT INTO bench_raw_steps (run_id, key, output) VALUES ($1, $2, $3)', [
+        await raw.query('INSERT INTO bench_w1_steps (run_id, key, output) VALUES ($1, $2, $3)', [
           runId,
           `trivial#${i}`,
           JSON.stringify({ json: i }),
         ]);
-        rawTimes.push(performance.now() - started);
+        out.push(performance.now() - started);
       }
-      await (await zart.startWorkflow(TwentySteps, undefined as never, { id: runId })).result();
+      return out;
+    },
+    zart: async (runId) => (await zart.startWorkflow(TwentySteps, undefined as never, { id: runId })).result(),
+    dbos: async (runId) => (await DBOS.startWorkflow(dbosTwentySteps, { workflowID: runId })()).getResult(),
+  };
+  const order = (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s));
+  const profiler = await CpuProfiler.fromEnvironment();
+  try {
+    // One unmeasured run each first: connections, prepared statements and JIT warm up.
+    for (let r = -1; r < runs; r++) {
+      // Rotate who goes first, so no system always runs right after another one's burst.
+      const turn = order.map((_, k) => order[(k + Math.max(r, 0)) % order.length]!);
+      for (const system of turn) {
+        const {
+          result,
+          queries: sent,
+          statements: sentBy,
+        } = await counter.measure(() => {
+          const run = (): Promise<number[]> => oneRun[system](`w1-${system}-${r}`);
+          return profiler && r >= 0 ? profiler.profile(`w1-${system}-run${r}`, run) : run();
+        });
+        if (r < 0) continue;
+        times[system].push(...result);
+        queries[system] += sent;
+        statements[system].add(sentBy);
+      }
     }
   } finally {
-    await zart.shutdown();
-    await raw.query('DROP TABLE bench_raw_steps');
+    profiler?.close();
+    if (systems.has('zart')) await zart.shutdown();
     await raw.end();
   }
-  const rawMedianMs = median(rawTimes);
-  const zartMedianMs = median(stepTimes);
-  return { rawMedianMs, zartMedianMs, ratio: zartMedianMs / rawMedianMs };
+  const result: W1Result = {};
+  for (const system of order) {
+    const steps = runs * stepsPerRun;
+    result[system] = {
+      medianMs: median(times[system]),
+      queriesPerStep: queries[system] / steps,
+      statements: statements[system].rows(steps),
+    };
+  }
+  return result;
 }
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const quietLogger = { debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error };

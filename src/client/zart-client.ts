@@ -286,8 +286,8 @@ export class ZartClient {
    * @internal Resolves after `ms`, or earlier when this process sees the run finish; then with the
    * outcome its worker recorded, which saves reading it back.
    */
-  protected async waitForChange(_id: string, ms: number): Promise<RunOutcomeRow | undefined> {
-    await delay(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
+  protected async waitForChange(_id: string, pauseMs: number, _maxMs: number): Promise<RunOutcomeRow | undefined> {
+    await delay(pauseMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
     return undefined;
   }
 
@@ -327,7 +327,7 @@ export class ZartClient {
       if (row?.status === 'cancelled') throw new WorkflowCancelledError(id);
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`run "${id}" to finish`, timeoutMs ?? 0);
-      finishedHere = await this.waitForChange(id, Math.min(pause, left));
+      finishedHere = await this.waitForChange(id, Math.min(pause, left), left);
     }
   }
 

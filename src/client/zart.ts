@@ -69,9 +69,15 @@ export class Zart extends ZartClient {
   }
 
   /** @internal */
-  protected override async waitForChange(id: string, ms: number): Promise<RunOutcomeRow | undefined> {
+  protected override async waitForChange(
+    id: string,
+    pauseMs: number,
+    maxMs: number,
+  ): Promise<RunOutcomeRow | undefined> {
     const worker = this.worker;
-    if (!worker) return super.waitForChange(id, ms);
+    if (!worker) return super.waitForChange(id, pauseMs, maxMs);
+    // A run executing here ends with an event: no need to poll for it meanwhile.
+    const ms = worker.isExecuting(id) ? Math.min(maxMs, 60_000) : pauseMs;
     const finished = new AbortController();
     let recorded: RunOutcomeRow | undefined;
     const off = worker.onRunFinished((runId, outcome) => {

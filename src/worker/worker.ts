@@ -65,6 +65,11 @@ export class Worker {
     this.renewTimer.unref();
   }
 
+  /** Whether this worker is executing the run now. */
+  isExecuting(runId: string): boolean {
+    return this.executions.has(runId);
+  }
+
   /** Claims at once instead of at the next poll. */
   nudge(): void {
     this.woken = true;
