@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 
 export { Zart, type ShutdownOptions } from './client/zart';
-export { ZartClient, type StartWorkflowOptions, type WorkflowInput, type WorkflowOutput } from './client/zart-client';
+export { ZartClient, type StartWorkflowOptions } from './client/zart-client';
 export type { WorkflowHandle, ResultOptions } from './client/workflow-handle';
 export type {
   WorkflowRun,
@@ -15,10 +15,26 @@ export { Workflow } from './decorators/workflow.decorator';
 export { Step } from './decorators/step.decorator';
 export { registerWorkflow } from './registry/register-workflow';
 export { registerStep } from './registry/register-step';
-export type { WorkflowOptions, StepOptions, WorkflowClass, InputClass } from './registry/declarations';
+export type {
+  WorkflowOptions,
+  StepOptions,
+  WorkflowClass,
+  InputClass,
+  WorkflowInput,
+  WorkflowOutput,
+} from './registry/declarations';
 export { step } from './context/step';
 export type { RetryPolicy } from './engine/retry-policy';
-export { sleep, now, randomUUID, waitForEvent, type WaitForEventOptions } from './context/durable-functions';
+export {
+  sleep,
+  now,
+  randomUUID,
+  waitForEvent,
+  startChild,
+  type WaitForEventOptions,
+  type StartChildOptions,
+  type ChildHandle,
+} from './context/durable-functions';
 export { currentRun, currentStep, stepTransaction } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';

@@ -15,7 +15,7 @@ import {
   WorkflowFailedError,
 } from '../errors';
 import { resolveOptions, type ResolvedZartOptions, type ZartOptions } from '../options/resolve-options';
-import type { WorkflowClass } from '../registry/declarations';
+import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
@@ -38,16 +38,6 @@ import type {
   WorkerInfo,
   WorkflowRun,
 } from './workflow-run';
-
-/** The input type of a workflow class: the parameter of its `run()`. */
-export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown }
-  ? I
-  : never;
-
-/** The output type of a workflow class: what its `run()` resolves to. */
-export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { run(...args: never[]): infer O }
-  ? Awaited<O>
-  : never;
 
 /** Options of `startWorkflow()`. */
 export interface StartWorkflowOptions {

@@ -39,6 +39,7 @@ export class Zart extends ZartClient {
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
+        registry: this.registry!,
       },
       this.registry!,
       workerOptions,

@@ -3,6 +3,7 @@
 import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
+import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
 import { currentFrame, type RunScope } from './run-context';
 
 function runOf(fn: string): RunScope {
@@ -42,6 +43,39 @@ export async function waitForEvent<T = unknown>(name: string, options: WaitForEv
     throw new ConfigurationError('waitForEvent(name) needs a non-empty event name.');
   const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, 'waitForEvent({ timeout })');
   return (await run.waitForEvent(name, timeoutMs)) as T;
+}
+
+/** Options of `startChild()`. */
+export interface StartChildOptions {
+  /** The child's run id. Default: derived from the parent's id and the call, the same on every replay. */
+  id?: string;
+}
+
+/** A child run started with `startChild()`. */
+export interface ChildHandle<TOutput> {
+  readonly id: string;
+  /**
+   * A durable wait for the child's output: the parent holds no worker meanwhile. Rejects with
+   * WorkflowFailedError or WorkflowCancelledError when the child fails or is cancelled.
+   */
+  result(): Promise<TOutput>;
+}
+
+/**
+ * Starts a child run exactly once (a replay gets the same child), with the input validated like
+ * startWorkflow's. Cancelling the parent cancels its children.
+ */
+export async function startChild<W extends WorkflowClass<never, unknown>>(
+  workflow: W,
+  input: WorkflowInput<W>,
+  options: StartChildOptions = {},
+): Promise<ChildHandle<WorkflowOutput<W>>> {
+  const run = runOf('startChild');
+  const id = await run.startChild(workflow, input, options.id);
+  return {
+    id,
+    result: async () => (await runOf('result').awaitChild(id)) as WorkflowOutput<W>,
+  };
 }
 
 /** The current time, checkpointed: a replay sees the time the first execution saw. */

@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from 'typeorm';
 import type { ResolvedRetryPolicy } from '../engine/retry-policy';
+import type { AnyClass } from '../registry/declarations';
 
 /** @internal How a step call is executed: its retry policy, and whether it runs in a transaction. */
 export interface StepPolicy {
@@ -52,6 +53,10 @@ export interface RunScope extends RunInfo {
   sleep(durationMs: number): Promise<void>;
   /** A durable wait for an event sent to this run; null: no timeout. */
   waitForEvent(event: string, timeoutMs: number | null): Promise<unknown>;
+  /** Starts a child run exactly once; resolves with its id. */
+  startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string>;
+  /** A durable wait for a child run's outcome. */
+  awaitChild(childId: string): Promise<unknown>;
 }
 
 /** @internal */

@@ -10,16 +10,20 @@ import {
   NonDeterminismError,
   SerializationError,
   DeadlineExceededError,
+  RunNotFoundError,
   StepFailedError,
   StepTimeoutError,
   WaitTimeoutError,
   WorkflowCancelledError,
+  WorkflowFailedError,
 } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
 import { retryDelay } from './retry-policy';
 import { defaultStepPolicy } from './step-policy';
 import { instantiateInput } from '../registry/prepare-input';
-import type { RegisteredWorkflow } from '../registry/workflow-registry';
+import type { AnyClass } from '../registry/declarations';
+import { prepareInput } from '../registry/prepare-input';
+import type { RegisteredWorkflow, WorkflowRegistry } from '../registry/workflow-registry';
 import type { Serializer, StoredValue } from '../serialization/serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
 import { isConnectionError, retryOnDisconnect } from '../storage/reconnect';
@@ -29,11 +33,14 @@ import { insertCheckpointIn, type NewCheckpoint, type RunLease } from '../storag
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
 import { consumeEvent } from '../storage/sql/consume-event';
 import { recordEventWait } from '../storage/sql/record-event-wait';
+import { insertChildRun } from '../storage/sql/insert-child-run';
+import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { recordRetry } from '../storage/sql/record-retry';
 import { recordSleep } from '../storage/sql/record-sleep';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { retryRun } from '../storage/sql/reset-run';
 import { suspendRun } from '../storage/sql/suspend-run';
+import { wakeIfChildFinished } from '../storage/sql/wake-if-child-finished';
 import { wakeIfEventPending } from '../storage/sql/wake-if-event-pending';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
@@ -51,6 +58,8 @@ export interface ExecutionServices {
   maxInProcessWaitMs: number;
   /** A run was parked until `wakeInMs` from now: the worker sets a timer to claim it then. */
   onSuspended: (wakeInMs: number) => void;
+  /** The workflows children may be started from. */
+  registry: WorkflowRegistry;
 }
 
 /** @internal How an execution ended on this worker. */
@@ -70,6 +79,8 @@ export class RunExecution implements RunScope {
   /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
   private releaseRequested = false;
+  /** Set while the run is being parked: a concurrent wait (Promise.all) must not park it twice. */
+  private parking = false;
   /** Aborted by requestRelease(), so an in-process wait ends early at shutdown. */
   private readonly releaseSignal = new AbortController();
   private handedBack = false;
@@ -414,6 +425,75 @@ export class RunExecution implements RunScope {
     );
   }
 
+  /** Starts a child run exactly once: the child row and the checkpoint of its id commit together. */
+  async startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
+    const { db, serializer, registry, wakeUps } = this.services;
+    const definition = registry.get(workflow);
+    const name = 'zart.child';
+    const n = this.callsPerName.get(name) ?? 0;
+    this.callsPerName.set(name, n + 1);
+    const key = `${name}#${n}`;
+    const seq = this.nextSeq++;
+    const argsHash = this.hashArguments([definition.name, input, id ?? null]);
+    const stored = this.checkpoints.get(key);
+    if (stored) {
+      this.checkSameCall(key, name, argsHash, stored);
+      return this.replayOutcome<string>(stored);
+    }
+    if (this.fatal) throw this.fatal;
+    if (this.releaseRequested) await this.releaseHere();
+    this.throwIfStopped();
+    const prepared = await prepareInput(definition, input);
+    const childId = id ?? `${this.id}/${key}`;
+    const child = {
+      id: childId,
+      workflow: definition.name,
+      version: definition.version,
+      queue: definition.queue,
+      input: serializer.serialize(prepared, `the input of child workflow "${definition.name}"`),
+      timeoutMs: definition.timeoutMs,
+    };
+    const checkpoint = { key, seq, name, argsHash, output: serializer.serialize(childId, 'a child id') };
+    await this.fenced(() => insertChildRun(db, this.lease, checkpoint, child));
+    void wakeUps.publish();
+    return childId;
+  }
+
+  /** A durable wait for a child's outcome, checkpointed once the child has finished. */
+  async awaitChild(childId: string): Promise<unknown> {
+    const { db, serializer } = this.services;
+    const name = `zart.child-result:${childId}`;
+    const n = this.callsPerName.get(name) ?? 0;
+    this.callsPerName.set(name, n + 1);
+    const key = `${name}#${n}`;
+    const seq = this.nextSeq++;
+    const stored = this.checkpoints.get(key);
+    if (stored) {
+      this.checkSameCall(key, name, null, stored);
+      return this.replayOutcome(stored);
+    }
+    if (this.fatal) throw this.fatal;
+    if (this.releaseRequested) await this.releaseHere();
+    this.throwIfStopped();
+    const row = await this.fenced(() => readRunOutcome(db, childId));
+    if (!row) throw new RunNotFoundError(childId);
+    const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+      this.checkpoint({ key, seq, name, argsHash: null, attempts: 1, durationMs: 0, ...outcome });
+    if (row.status === 'completed') {
+      await record({ status: 'completed', output: row.output, error: null });
+      return serializer.deserialize(row.output as StoredValue);
+    }
+    if (row.status === 'failed' || row.status === 'cancelled') {
+      const failure =
+        row.status === 'cancelled'
+          ? new WorkflowCancelledError(childId)
+          : new WorkflowFailedError(childId, serializer.deserialize(row.error as StoredValue));
+      await record({ status: 'failed', output: null, error: this.serializeError(failure) });
+      throw failure;
+    }
+    return this.park(key, `child:${childId}`, Infinity, () => wakeIfChildFinished(db, this.id, childId));
+  }
+
   // A fenced write that may outlive a dropped connection; a lost lease stops the execution.
   private async fenced<T>(write: () => Promise<T>): Promise<T> {
     return retryOnDisconnect(write, this.abort.signal).catch((error: unknown) => {
@@ -444,6 +524,12 @@ export class RunExecution implements RunScope {
     afterParked?: () => Promise<boolean>,
   ): Promise<never> {
     const { db, onSuspended } = this.services;
+    if (this.parking) {
+      // Another wait of this run (Promise.all) is parking it already: stop with it.
+      await new Promise((resolve) => this.abort.signal.addEventListener('abort', resolve, { once: true }));
+      throw this.abort.signal.reason as Error;
+    }
+    this.parking = true;
     const parked = await retryOnDisconnect(() => suspendRun(db, this.lease, { key, waitingFor }), this.abort.signal);
     if (!parked) this.loseLease();
     this.throwIfStopped();

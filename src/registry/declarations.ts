@@ -8,6 +8,16 @@ export type WorkflowClass<TInput = never, TOutput = unknown> = abstract new (...
   run(input: TInput): Promise<TOutput> | TOutput;
 };
 
+/** The input type of a workflow class: the parameter of its `run()`. */
+export type WorkflowInput<W> = W extends abstract new (...args: never[]) => { run(input: infer I): unknown }
+  ? I
+  : never;
+
+/** The output type of a workflow class: what its `run()` resolves to. */
+export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { run(...args: never[]): infer O }
+  ? Awaited<O>
+  : never;
+
 /** Any class; `@Step` may decorate methods of any class. */
 export type AnyClass = abstract new (...args: never[]) => object;
 

@@ -1,8 +1,10 @@
 // cancel(): marks a run and all its descendants (children started with startChild) cancelled,
 // clears their leases and bumps the epoch, so a worker executing one can write nothing more, and
 // tells the workers at once (NOTIFY with the ids) so in-flight steps see their abort signal fire.
+// A parent waiting on a cancelled child is woken, so its await rejects instead of waiting forever.
 import type { RunStatus } from '../entities';
 import type { ZartDatabase } from '../zart-database';
+import { wakeUpChannel } from './notify-wake-up';
 
 /** The LISTEN/NOTIFY channel that carries cancelled run ids, one per line. */
 export function cancelChannel(schema: string): string {
@@ -21,12 +23,20 @@ WITH RECURSIVE tree AS (
   FROM tree
   WHERE r.id = tree.id AND r.status IN ('pending', 'running', 'waiting')
   RETURNING r.id
+), parents AS (
+  UPDATE ${t.runs} p SET available_at = now()
+  FROM cancelled c JOIN ${t.runs} child ON child.id = c.id
+  WHERE p.id = child.parent_id AND p.status = 'waiting' AND p.waiting_for = 'child:' || c.id
+  RETURNING p.id
 ), notified AS (
   SELECT pg_notify($2, string_agg(id, E'\\n')) FROM cancelled HAVING count(*) > 0
+), woken AS (
+  SELECT pg_notify($3, NULL) FROM parents
 )
 SELECT (SELECT status FROM ${t.runs} WHERE id = $1) AS status,
        (SELECT count(*)::int FROM cancelled) AS cancelled,
-       (SELECT count(*)::int FROM notified) AS notified`;
+       (SELECT count(*)::int FROM notified) AS notified,
+       (SELECT count(*)::int FROM woken) AS woken`;
 
 /** Returns the run's status after the statement (undefined: no such run) and how many were cancelled. */
 export async function cancelRuns(
@@ -36,6 +46,7 @@ export async function cancelRuns(
   const { rows } = await db.query<{ status: RunStatus | null; cancelled: number }>(db.sql(cancelSql), [
     runId,
     cancelChannel(db.schema),
+    wakeUpChannel(db.schema),
   ]);
   return { status: rows[0]?.status ?? undefined, cancelled: rows[0]?.cancelled ?? 0 };
 }

@@ -1,19 +1,33 @@
 // Records a run's final outcome, fenced on the lease: a worker that lost the run writes nothing.
+// A parent run parked on this one (a child started with startChild) is woken in the same statement,
+// and told at once (NOTIFY) — only then, so the plain finish path stays free of NOTIFY's lock.
 import type { ZartDatabase } from '../zart-database';
+import { wakeUpChannel } from './notify-wake-up';
 import type { StoredValue } from '../../serialization/serializer';
 
 export type RunOutcome = { status: 'completed'; output: StoredValue } | { status: 'failed'; error: StoredValue };
 
 const finishSql = (t: { runs: string }) => `
-UPDATE ${t.runs}
-SET status = $4,
-    output = $5,
-    error = $6,
-    lease_owner = NULL,
-    lease_expires_at = NULL,
-    finished_at = now(),
-    updated_at = now()
-WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'`;
+WITH finished AS (
+  UPDATE ${t.runs}
+  SET status = $4,
+      output = $5,
+      error = $6,
+      lease_owner = NULL,
+      lease_expires_at = NULL,
+      finished_at = now(),
+      updated_at = now()
+  WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'
+  RETURNING id, parent_id
+), parent AS (
+  UPDATE ${t.runs} p SET available_at = now()
+  FROM finished
+  WHERE p.id = finished.parent_id AND p.status = 'waiting' AND p.waiting_for = 'child:' || finished.id
+  RETURNING p.id
+), notified AS (
+  SELECT pg_notify($7, NULL) FROM parent
+)
+SELECT (SELECT count(*)::int FROM finished) AS finished, (SELECT count(*)::int FROM notified) AS woken`;
 
 /** Returns false when the lease was lost (nothing was written). */
 export async function finishRun(
@@ -21,13 +35,14 @@ export async function finishRun(
   lease: { runId: string; owner: string; epoch: number },
   outcome: RunOutcome,
 ): Promise<boolean> {
-  const { rowCount } = await db.query(db.sql(finishSql), [
+  const { rows } = await db.query<{ finished: number }>(db.sql(finishSql), [
     lease.runId,
     lease.owner,
     lease.epoch,
     outcome.status,
     outcome.status === 'completed' ? JSON.stringify(outcome.output) : null,
     outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+    wakeUpChannel(db.schema),
   ]);
-  return rowCount === 1;
+  return rows[0]?.finished === 1;
 }

@@ -1,0 +1,51 @@
+import { Client } from 'pg';
+import { useTestDatabase } from '../support/test-zart';
+import { spawnTypeScript } from '../support/child-process';
+import { FanOutParent } from './fixtures/fan-out.workflow';
+
+const db = useTestDatabase();
+
+describe('a fan-out of 100 children and its fan-in, with the worker SIGKILLed half-way', () => {
+  it('starts each child exactly once and delivers every result to the parent', async () => {
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE effects (run_id text, step int, pid int)');
+    const client = await db.client();
+    const env = { DATABASE_URL: db.url, ZART_LEASE: '2s', ZART_POLL_INTERVAL: '100ms', ZART_CONCURRENCY: '20' };
+    const doomed = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
+    let next: ReturnType<typeof spawnTypeScript> | undefined;
+    try {
+      await doomed.waitForLine('READY', 45_000);
+      await client.startWorkflow(FanOutParent, { id: 'fan', count: 100 }, { id: 'fan' });
+      await waitFor(async () => (await sql.query('SELECT count(*)::int AS n FROM effects')).rows[0].n >= 30);
+      doomed.process.kill('SIGKILL');
+      await doomed.exited;
+
+      next = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
+      expect(await client.getHandle('fan').result({ timeout: '90s' })).toBe(4950);
+      const children = await sql.query(
+        "SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids FROM zart.runs WHERE parent_id = 'fan' AND status = 'completed'",
+      );
+      expect(children.rows[0]).toEqual({ n: 100, distinct_ids: 100 });
+      const effects = await sql.query<{ step: number; n: number }>(
+        'SELECT step, count(*)::int AS n FROM effects GROUP BY step',
+      );
+      expect(effects.rows).toHaveLength(100);
+      // A child's step repeats only if the kill fell between its effect and its checkpoint.
+      expect(effects.rows.filter((r) => r.n > 2)).toEqual([]);
+    } finally {
+      doomed.process.kill('SIGKILL');
+      next?.process.kill('SIGKILL');
+      await Promise.all([doomed.exited, next?.exited]);
+      await sql.end();
+    }
+  }, 180_000);
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

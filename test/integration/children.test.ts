@@ -1,0 +1,116 @@
+import { Client } from 'pg';
+import { Workflow, WorkflowCancelledError, WorkflowFailedError, startChild, step, waitForEvent } from '../../src';
+import { useTestDatabase } from '../support/test-zart';
+
+const db = useTestDatabase();
+
+@Workflow({ name: 'child-square' })
+class Square {
+  async run(input: { n: number }): Promise<number> {
+    return step('square', () => {
+      if (input.n < 0) throw new RangeError(`negative: ${input.n}`);
+      return input.n * input.n;
+    });
+  }
+}
+
+@Workflow({ name: 'child-fan-out' })
+class FanOut {
+  async run(input: { numbers: number[] }): Promise<number> {
+    const children = await Promise.all(input.numbers.map((n) => startChild(Square, { n })));
+    const squares = await Promise.all(children.map((child) => child.result()));
+    return squares.reduce((a, b) => a + b, 0);
+  }
+}
+
+@Workflow({ name: 'child-failure' })
+class ChildFailure {
+  async run(): Promise<string> {
+    const child = await startChild(Square, { n: -3 });
+    try {
+      await child.result();
+      return 'unreachable';
+    } catch (error) {
+      if (!(error instanceof WorkflowFailedError)) throw error;
+      return `child ${error.runId} failed: ${((error.cause as Error).cause as Error).message}`;
+    }
+  }
+}
+
+@Workflow({ name: 'child-waits-forever' })
+class WaitsForever {
+  async run(): Promise<unknown> {
+    return waitForEvent('never');
+  }
+}
+
+@Workflow({ name: 'child-parent-of-waiter' })
+class ParentOfWaiter {
+  async run(input: { childId?: string }): Promise<unknown> {
+    const child = await startChild(WaitsForever, undefined as never, { id: input.childId });
+    return child.result();
+  }
+}
+
+describe('child workflows', () => {
+  let sql: Client;
+  beforeAll(async () => {
+    sql = new Client({ connectionString: db.url });
+    await sql.connect();
+  });
+  afterAll(async () => {
+    await sql.end();
+  });
+
+  it('fan out to children once each and fan their results in', async () => {
+    const zart = await db.zart();
+    const handle = await zart.startWorkflow(FanOut, { numbers: [1, 2, 3, 4] }, { id: 'fan-1' });
+    expect(await handle.result({ timeout: '30s' })).toBe(30);
+    const { rows } = await sql.query("SELECT id, status FROM zart.runs WHERE parent_id = 'fan-1' ORDER BY id");
+    expect(rows).toEqual([0, 1, 2, 3].map((i) => ({ id: `fan-1/zart.child#${i}`, status: 'completed' })));
+  });
+
+  it('reject the parent’s await with the child’s failure', async () => {
+    const zart = await db.zart();
+    const result = await (
+      await zart.startWorkflow(ChildFailure, undefined as never, { id: 'parent-2' })
+    ).result({
+      timeout: '30s',
+    });
+    expect(result).toBe('child parent-2/zart.child#0 failed: negative: -3');
+  });
+
+  it('cancel children with their parent, and never leave a parent waiting on a cancelled child', async () => {
+    const zart = await db.zart();
+    await zart.startWorkflow(ParentOfWaiter, { childId: 'the-waiting-child' }, { id: 'parent-3' });
+    await waitFor(
+      async () =>
+        (await sql.query("SELECT 1 FROM zart.runs WHERE id = 'the-waiting-child' AND status = 'waiting'")).rowCount ===
+        1,
+    );
+    await zart.cancel('the-waiting-child');
+    const error = await zart
+      .getHandle('parent-3')
+      .result({ timeout: '20s' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(WorkflowCancelledError);
+
+    await zart.startWorkflow(ParentOfWaiter, {}, { id: 'parent-4' });
+    await waitFor(
+      async () =>
+        (await sql.query("SELECT 1 FROM zart.runs WHERE parent_id = 'parent-4' AND status = 'waiting'")).rowCount === 1,
+    );
+    await zart.cancel('parent-4');
+    const child = await sql.query("SELECT status FROM zart.runs WHERE parent_id = 'parent-4'");
+    expect(child.rows).toEqual([{ status: 'cancelled' }]);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
