@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 
 export { Zart, type ShutdownOptions } from './client/zart';
-export { ZartClient, type StartWorkflowOptions } from './client/zart-client';
+export { ZartClient, type StartWorkflowOptions, type ForkOptions } from './client/zart-client';
 export type { WorkflowHandle, ResultOptions } from './client/workflow-handle';
 export type {
   WorkflowRun,

@@ -23,6 +23,7 @@ import { RunEntity, StepCheckpointEntity } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
+import { forkRun } from '../storage/sql/fork-run';
 import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
 import { resumeRun } from '../storage/sql/reset-run';
@@ -38,6 +39,14 @@ import type {
   WorkerInfo,
   WorkflowRun,
 } from './workflow-run';
+
+/** Options of `fork()`. */
+export interface ForkOptions {
+  /** The key of the first step to execute again (earlier checkpoints are reused). */
+  fromStep: string;
+  /** The new run's id. Default: `<id>-fork-<uuid>`. */
+  id?: string;
+}
 
 /** Options of `startWorkflow()`. */
 export interface StartWorkflowOptions {
@@ -226,6 +235,26 @@ export class ZartClient {
     void this.wakeUps?.publish();
     const run = await this.requireRun(id);
     return this.getHandle<TOutput>(id, run.workflow);
+  }
+
+  /**
+   * Starts a new run of the same workflow and input that reuses the checkpoints of run `id` taken
+   * before step `fromStep` (a step key such as `'charge#0'`, see getSteps()) and executes from that
+   * step on. Default id of the new run: `<id>-fork-<uuid>`.
+   */
+  async fork<TOutput = unknown>(id: string, options: ForkOptions): Promise<WorkflowHandle<TOutput>> {
+    const db = this.connected();
+    const newId = options.id ?? `${id}-fork-${randomUUID()}`;
+    const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep });
+    if (!sourceExists) throw new RunNotFoundError(id);
+    if (!forked) {
+      const keys = (await this.getSteps(id)).map((step) => step.key);
+      throw new ConfigurationError(
+        `Run "${id}" has no step "${options.fromStep}" to fork from; its steps are: ${keys.join(', ') || 'none'}.`,
+      );
+    }
+    void this.wakeUps?.publish();
+    return this.getHandle<TOutput>(newId, (await this.requireRun(newId)).workflow);
   }
 
   /** Live worker processes (heartbeat within the last minute, by the database clock). */

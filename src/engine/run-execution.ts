@@ -481,13 +481,13 @@ export class RunExecution implements RunScope {
       this.checkpoint({ key, seq, name, argsHash: null, attempts: 1, durationMs: 0, ...outcome });
     if (row.status === 'completed') {
       await record({ status: 'completed', output: row.output, error: null });
-      return serializer.deserialize(row.output as StoredValue);
+      return serializer.deserialize(row.output);
     }
     if (row.status === 'failed' || row.status === 'cancelled') {
       const failure =
         row.status === 'cancelled'
           ? new WorkflowCancelledError(childId)
-          : new WorkflowFailedError(childId, serializer.deserialize(row.error as StoredValue));
+          : new WorkflowFailedError(childId, serializer.deserialize(row.error));
       await record({ status: 'failed', output: null, error: this.serializeError(failure) });
       throw failure;
     }
