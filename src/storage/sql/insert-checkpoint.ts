@@ -3,7 +3,7 @@
 // write inserts nothing. The statement is built once by TypeORM's QueryBuilder from
 // StepCheckpointEntity's metadata and then executed as a named prepared statement on the pool:
 // building it per step through TypeORM doubled the cost of a step (1.28 ms vs 0.55 ms median,
-// bench/w1-step-latency.ts).
+// measured with bench/w1-step-latency.ts, see docs/performance.md).
 import type { EntityManager } from 'typeorm';
 import { LeaseLostError } from '../../errors';
 import type { StoredValue } from '../../serialization/serializer';
