@@ -24,14 +24,18 @@ WITH RECURSIVE tree AS (
   WHERE r.id = tree.id AND r.status IN ('pending', 'running', 'waiting')
   RETURNING r.id
 ), parents AS (
-  UPDATE ${t.runs} p SET available_at = now()
+  -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
+  UPDATE ${t.runs} p
+  SET available_at = CASE WHEN p.status = 'waiting' AND p.waiting_for = 'child:' || c.id
+                          THEN now() ELSE p.available_at END
   FROM cancelled c JOIN ${t.runs} child ON child.id = c.id
-  WHERE p.id = child.parent_id AND p.status = 'waiting' AND p.waiting_for = 'child:' || c.id
-  RETURNING p.id
+  -- A parent cancelled by this same statement is left to the cancelled CTE (one update per row).
+  WHERE p.id = child.parent_id AND p.id NOT IN (SELECT id FROM tree)
+  RETURNING p.id, p.status = 'waiting' AND p.available_at <= now() AS woken
 ), notified AS (
   SELECT pg_notify($2, string_agg(id, E'\\n')) FROM cancelled HAVING count(*) > 0
 ), woken AS (
-  SELECT pg_notify($3, NULL) FROM parents
+  SELECT pg_notify($3, NULL) FROM parents WHERE parents.woken
 )
 SELECT (SELECT status FROM ${t.runs} WHERE id = $1) AS status,
        (SELECT count(*)::int FROM cancelled) AS cancelled,

@@ -20,12 +20,17 @@ WITH finished AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'
   RETURNING id, parent_id
 ), parent AS (
-  UPDATE ${t.runs} p SET available_at = now()
+  -- The parent row is always updated (so locked), waiting or not: a parent parking on this child
+  -- at this moment then waits for this commit, and its check after parking sees the child
+  -- finished (see wake-if-child-finished.ts). Only a parent waiting for this child is woken.
+  UPDATE ${t.runs} p
+  SET available_at = CASE WHEN p.status = 'waiting' AND p.waiting_for = 'child:' || finished.id
+                          THEN now() ELSE p.available_at END
   FROM finished
-  WHERE p.id = finished.parent_id AND p.status = 'waiting' AND p.waiting_for = 'child:' || finished.id
-  RETURNING p.id
+  WHERE p.id = finished.parent_id
+  RETURNING p.id, p.available_at <= now() AND p.status = 'waiting' AS woken
 ), notified AS (
-  SELECT pg_notify($7, NULL) FROM parent
+  SELECT pg_notify($7, NULL) FROM parent WHERE woken
 )
 SELECT (SELECT count(*)::int FROM finished) AS finished, (SELECT count(*)::int FROM notified) AS woken`;
 
