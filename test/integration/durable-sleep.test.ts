@@ -16,7 +16,8 @@ class ShortSleep {
   }
 }
 
-@Workflow({ name: 'sleep-long' })
+// Its own queue: only the workers of the tests that use it serve it (see retries.test.ts).
+@Workflow({ name: 'sleep-long', queue: 'long-sleeps' })
 class LongSleep {
   async run(input: { ms: number }): Promise<string> {
     const id = await randomUUID();
@@ -57,7 +58,7 @@ describe('durable sleep', () => {
   });
 
   it('parks a long sleep (no worker holds it) and resumes it at the wake time on any worker', async () => {
-    const first = await db.zart({ worker: { maxInProcessWait: '100ms' } });
+    const first = await db.zart({ worker: { maxInProcessWait: '100ms', queues: ['long-sleeps'] } });
     const handle = await first.startWorkflow(LongSleep, { ms: 1_500 }, { id: 'long-1' });
     await waitFor(async () => (await first.getRun('long-1')).status === 'waiting');
     const parked = await sql.query(
@@ -65,7 +66,7 @@ describe('durable sleep', () => {
     );
     expect(parked.rows[0]).toEqual({ lease_owner: null, waiting_for: 'sleep', later: true });
     await first.shutdown(); // the worker that parked it is gone; another resumes it
-    const second: Zart = await db.zart({ worker: { maxInProcessWait: '100ms' } });
+    const second: Zart = await db.zart({ worker: { maxInProcessWait: '100ms', queues: ['long-sleeps'] } });
     const result = await second.getHandle<string>('long-1').result({ timeout: '20s' });
     const [idStep] = await second.getSteps('long-1');
     expect(result).toBe(`woke ${idStep!.output as string}`);
@@ -77,7 +78,7 @@ describe('durable sleep', () => {
   });
 
   it('holds no worker for 5,000 runs sleeping for an hour', async () => {
-    const zart = await db.zart({ worker: { maxInProcessWait: '1s', concurrency: 200 } });
+    const zart = await db.zart({ worker: { maxInProcessWait: '1s', concurrency: 200, queues: ['long-sleeps'] } });
     const ids = Array.from({ length: 5_000 }, (_, i) => `hour-${i}`);
     for (let i = 0; i < ids.length; i += 100) {
       await Promise.all(ids.slice(i, i + 100).map((id) => zart.startWorkflow(LongSleep, { ms: 3_600_000 }, { id })));

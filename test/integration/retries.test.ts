@@ -54,7 +54,9 @@ class Saga {
 
 let longAttempts: number[] = [];
 
-@Workflow({ name: 'retry-long-backoff' })
+// Its own queue: only the two workers of its test serve it (the file's other workers would hold
+// the back-off in-process, with their default maxInProcessWait).
+@Workflow({ name: 'retry-long-backoff', queue: 'long-backoff' })
 class LongBackoff {
   async run(): Promise<number> {
     return step(
@@ -115,7 +117,7 @@ describe('retries', () => {
     await sql.connect();
     try {
       longAttempts = [];
-      const first = await db.zart({ worker: { maxInProcessWait: '100ms' } });
+      const first = await db.zart({ worker: { maxInProcessWait: '100ms', queues: ['long-backoff'] } });
       await first.startWorkflow(LongBackoff, undefined as never, { id: 'long-retry' });
       await waitFor(async () => (await first.getRun('long-retry')).status === 'waiting');
       const row = await sql.query(
@@ -127,7 +129,7 @@ describe('retries', () => {
       );
       await first.shutdown();
 
-      const second = await db.zart({ worker: { maxInProcessWait: '100ms' } });
+      const second = await db.zart({ worker: { maxInProcessWait: '100ms', queues: ['long-backoff'] } });
       expect(await second.getHandle('long-retry').result({ timeout: '20s' })).toBe(3);
       expect(longAttempts).toEqual([1, 2, 3]); // not reset by the change of worker
     } finally {
