@@ -245,7 +245,12 @@ export class ZartClient {
   async fork<TOutput = unknown>(id: string, options: ForkOptions): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
     const newId = options.id ?? `${id}-fork-${randomUUID()}`;
-    const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep });
+    const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep }).catch(
+      (error: unknown) => {
+        if ((error as { code?: unknown }).code !== '23505') throw error;
+        throw new ConfigurationError(`A run with id "${newId}" exists already; pass fork() another id.`);
+      },
+    );
     if (!sourceExists) throw new RunNotFoundError(id);
     if (!forked) {
       const keys = (await this.getSteps(id)).map((step) => step.key);

@@ -2,6 +2,7 @@
 // outputs without calling the steps again, executing and checkpointing new steps, and finally
 // recording the outcome. Every write is fenced on the lease this worker holds.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { contextStorage, type RunScope, type StepInfo, type StepPolicy } from '../context/run-context';
@@ -97,6 +98,8 @@ export class RunExecution implements RunScope {
     this.attempt = claim.attempt;
     this.parentId = claim.parentId;
     this.epoch = claim.leaseEpoch;
+    // A fan-in over many children or steps waits on this signal once per concurrent call.
+    setMaxListeners(0, this.abort.signal, this.releaseSignal.signal);
   }
 
   get signal(): AbortSignal {
@@ -130,6 +133,14 @@ export class RunExecution implements RunScope {
   abandon(): void {
     this.handedBack = true;
     this.loseLease();
+  }
+
+  // A call's key (`name#n`, n counting that name's calls) and sequence number, taken synchronously
+  // before any await, so concurrent calls (Promise.all) get the same keys on every replay.
+  private nextCall(name: string): { key: string; seq: number } {
+    const n = this.callsPerName.get(name) ?? 0;
+    this.callsPerName.set(name, n + 1);
+    return { key: `${name}#${n}`, seq: this.nextSeq++ };
   }
 
   /** Replays the run to its end and records the outcome. */
@@ -177,12 +188,7 @@ export class RunExecution implements RunScope {
     policy: StepPolicy = defaultStepPolicy,
   ): Promise<Awaited<T>> {
     const { retry } = policy;
-    // Key and sequence are taken synchronously, before any await, so concurrent calls
-    // (Promise.all) get the same keys on every replay.
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    const key = `${name}#${n}`;
-    const seq = this.nextSeq++;
+    const { key, seq } = this.nextCall(name);
     const argsHash = this.hashArguments(args);
 
     const stored = this.checkpoints.get(key);
@@ -356,10 +362,7 @@ export class RunExecution implements RunScope {
    */
   async sleep(durationMs: number): Promise<void> {
     const name = 'zart.sleep';
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    const key = `${name}#${n}`;
-    const seq = this.nextSeq++;
+    const { key, seq } = this.nextCall(name);
 
     let wakeInMs: number;
     const stored = this.checkpoints.get(key);
@@ -391,10 +394,7 @@ export class RunExecution implements RunScope {
    */
   async waitForEvent(event: string, timeoutMs: number | null): Promise<unknown> {
     const name = `zart.event:${event}`;
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    const key = `${name}#${n}`;
-    const seq = this.nextSeq++;
+    const { key, seq } = this.nextCall(name);
 
     const stored = this.checkpoints.get(key);
     if (stored) {
@@ -435,10 +435,7 @@ export class RunExecution implements RunScope {
     const { db, serializer, registry, wakeUps } = this.services;
     const definition = registry.get(workflow);
     const name = 'zart.child';
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    const key = `${name}#${n}`;
-    const seq = this.nextSeq++;
+    const { key, seq } = this.nextCall(name);
     const argsHash = this.hashArguments([definition.name, input, id ?? null]);
     const stored = this.checkpoints.get(key);
     if (stored) {
@@ -468,10 +465,7 @@ export class RunExecution implements RunScope {
   async awaitChild(childId: string): Promise<unknown> {
     const { db, serializer } = this.services;
     const name = `zart.child-result:${childId}`;
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    const key = `${name}#${n}`;
-    const seq = this.nextSeq++;
+    const { key, seq } = this.nextCall(name);
     const stored = this.checkpoints.get(key);
     if (stored) {
       this.checkSameCall(key, name, null, stored);

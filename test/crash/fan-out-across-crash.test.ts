@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { useTestDatabase } from '../support/test-zart';
 import { spawnTypeScript } from '../support/child-process';
 import { FanOutParent } from './fixtures/fan-out.workflow';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -41,11 +42,3 @@ describe('a fan-out of 100 children and its fan-in, with the worker SIGKILLed ha
     }
   }, 180_000);
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { useTestDatabase } from '../support/test-zart';
 import { spawnTypeScript } from '../support/child-process';
 import { SlowSteps } from './fixtures/slow-steps.workflow';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -73,11 +74,3 @@ describe('a redeploy: SIGTERM to a worker with 20 runs in flight', () => {
     );
   }, 180_000);
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { useTestDatabase } from '../support/test-zart';
 import { spawnTypeScript, type ChildHandle } from '../support/child-process';
 import { FiveSteps } from './fixtures/five-steps.workflow';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 const runs = 180;
@@ -63,11 +64,3 @@ describe('three worker processes and 180 runs, one worker SIGKILLed mid-flight',
     }
   }, 240_000);
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

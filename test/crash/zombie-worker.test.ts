@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { useTestDatabase } from '../support/test-zart';
 import { spawnTypeScript } from '../support/child-process';
 import { PidSteps } from './fixtures/pid-steps.workflow';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -51,11 +52,3 @@ describe('a zombie worker (SIGSTOP past its lease, then SIGCONT)', () => {
     }
   }, 120_000);
 });
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

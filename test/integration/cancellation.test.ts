@@ -9,6 +9,7 @@ import {
   waitForEvent,
 } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 const log: string[] = [];
@@ -69,11 +70,3 @@ describe('cancellation', () => {
     await expect(zart.cancel('cancel-1')).rejects.toThrow('Cannot cancel run "cancel-1": it is cancelled');
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

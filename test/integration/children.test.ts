@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { Workflow, WorkflowCancelledError, WorkflowFailedError, startChild, step, waitForEvent } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -107,10 +108,35 @@ describe('child workflows', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
+@Workflow({ name: 'child-big-family' })
+class BigFamily {
+  async run(input: { count: number }): Promise<unknown> {
+    const children = await Promise.all(
+      Array.from({ length: input.count }, () => startChild(WaitsForever, undefined as never)),
+    );
+    return Promise.all(children.map((child) => child.result()));
   }
 }
+
+describe('cancelling a large tree', () => {
+  it('cancels a parent with 400 children in one call', async () => {
+    const zart = await db.zart();
+    await zart.startWorkflow(BigFamily, { count: 400 }, { id: 'family' });
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await waitFor(
+        async () =>
+          (await sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = 'family'")).rows[0].n === 400,
+        60_000,
+      );
+      await zart.cancel('family');
+      const { rows } = await sql.query(
+        "SELECT status, count(*)::int AS n FROM zart.runs WHERE id = 'family' OR parent_id = 'family' GROUP BY status",
+      );
+      expect(rows).toEqual([{ status: 'cancelled', n: 401 }]);
+    } finally {
+      await sql.end();
+    }
+  }, 90_000);
+});

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { NotInWorkflowError, Workflow, now, randomUUID, sleep, step, type Zart } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 const seen: Array<{ at: Date; id: string }> = [];
@@ -104,11 +105,3 @@ describe('durable sleep', () => {
     await expect(handle.result()).rejects.toThrow(/sleep\(\) cannot be called inside step "nested#0"/);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

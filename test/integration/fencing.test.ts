@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { Workflow, step } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { logged } from '../support/silent-logger';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -50,11 +51,3 @@ describe('fencing', () => {
     }
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

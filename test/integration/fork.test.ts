@@ -35,5 +35,8 @@ describe('fork', () => {
       'Run "order-1" has no step "nope#0" to fork from; its steps are: reserve#0, charge#0.',
     );
     await expect(zart.fork('missing', { fromStep: 'charge#0' })).rejects.toThrow('No run with id "missing"');
+    await expect(zart.fork('order-1', { fromStep: 'charge#0', id: 'order-1-again' })).rejects.toThrow(
+      'A run with id "order-1-again" exists already',
+    );
   });
 });

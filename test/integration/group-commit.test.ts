@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { Workflow, step } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -51,11 +52,3 @@ describe('group commit', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

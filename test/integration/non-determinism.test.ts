@@ -1,5 +1,6 @@
 import { NonDeterminismError, Step, Workflow, WorkflowFailedError, step } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -54,11 +55,3 @@ describe('non-determinism', () => {
     ]);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

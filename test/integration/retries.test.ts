@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { Step, StepFailedError, Workflow, WorkflowFailedError, currentStep, step } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -146,14 +147,6 @@ describe('retries', () => {
     }).toThrow('Invalid retry policy of @Step() BadPolicy.x: maxAttempts must be a positive integer, got 0.');
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 let workflowFailuresLeft = 1;
 const workflowSteps: string[] = [];

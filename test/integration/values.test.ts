@@ -1,5 +1,6 @@
 import { SerializationError, Workflow, WorkflowFailedError, step, type Zart } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -128,11 +129,3 @@ describe('values', () => {
     await expect(zart.getRun(`bad-input-${path}`)).rejects.toThrow('No run with id');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,5 +1,6 @@
-// One row per executed step of a run: the checkpoint that replay returns instead of calling the
-// step again. Written once per step by storage/sql/insert-checkpoint.ts; never updated in place.
+// One row per step call of a run: the checkpoint that replay returns instead of calling the step
+// again. Open rows (a step between retry attempts, a wait) are updated until final; a final row
+// (completed, failed) is never changed.
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RunEntity } from './run.entity';
 

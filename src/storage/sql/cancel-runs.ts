@@ -6,7 +6,7 @@ import type { RunStatus } from '../entities';
 import type { ZartDatabase } from '../zart-database';
 import { wakeUpChannel } from './notify-wake-up';
 
-/** The LISTEN/NOTIFY channel that carries cancelled run ids, one per line. */
+/** The LISTEN/NOTIFY channel that carries cancelled run ids, one per notification. */
 export function cancelChannel(schema: string): string {
   return `zart_cancel_${schema}`;
 }
@@ -33,7 +33,8 @@ WITH RECURSIVE tree AS (
   WHERE p.id = child.parent_id AND p.id NOT IN (SELECT id FROM tree)
   RETURNING p.id, p.status = 'waiting' AND p.available_at <= now() AS woken
 ), notified AS (
-  SELECT pg_notify($2, string_agg(id, E'\\n')) FROM cancelled HAVING count(*) > 0
+  -- One notification per run: a payload is capped at 8,000 bytes, a tree of runs is not.
+  SELECT pg_notify($2, id) FROM cancelled
 ), woken AS (
   SELECT pg_notify($3, NULL) FROM parents WHERE parents.woken
 )

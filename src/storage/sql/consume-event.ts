@@ -11,10 +11,13 @@ WITH fence AS (
   SELECT id FROM ${t.runs}
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
+), already AS (
+  -- A retry after a reply lost on the connection: the wait already took its event.
+  SELECT output FROM ${t.steps} WHERE run_id = $1 AND key = $4 AND status = 'completed'
 ), next_event AS (
   SELECT e.id, e.payload
   FROM ${t.events} e JOIN fence ON e.run_id = fence.id
-  WHERE e.name = $5 AND e.consumed_by_key IS NULL
+  WHERE e.name = $5 AND e.consumed_by_key IS NULL AND NOT EXISTS (SELECT 1 FROM already)
   ORDER BY e.id
   LIMIT 1
   FOR UPDATE OF e
@@ -30,7 +33,8 @@ WITH fence AS (
     WHERE s.status = 'waiting'
   RETURNING output
 )
-SELECT (SELECT count(*)::int FROM fence) AS fenced, (SELECT output FROM recorded) AS payload`;
+SELECT (SELECT count(*)::int FROM fence) AS fenced,
+       coalesce((SELECT output FROM already), (SELECT output FROM recorded)) AS payload`;
 
 /** The payload of the consumed event, or undefined when none is waiting. */
 export async function consumeEvent(

@@ -22,7 +22,9 @@ const resumeSql = (t: { runs: string; steps: string }) => `
 WITH run AS (
   UPDATE ${t.runs}
   SET status = 'pending', attempt = attempt + 1, error = NULL, output = NULL, finished_at = NULL,
-      available_at = now(), updated_at = now()
+      available_at = now(), updated_at = now(),
+      -- A resumed run gets its whole timeout again, counted from now.
+      deadline_at = now() + (deadline_at - created_at)
   WHERE id = $1 AND status IN ('failed', 'cancelled')
   RETURNING id
 ), cleared AS (
