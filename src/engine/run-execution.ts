@@ -46,6 +46,9 @@ import { wakeIfEventPending } from '../storage/sql/wake-if-event-pending';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
+// How often a parent parked on a child looks at it again without being woken.
+const childRecheckMs = 5_000;
+
 /** @internal What an execution needs from the process around it. */
 export interface ExecutionServices {
   db: ZartDatabase;
@@ -490,7 +493,15 @@ export class RunExecution implements RunScope {
       await record({ status: 'failed', output: null, error: this.serializeError(failure) });
       throw failure;
     }
-    return this.park(key, `child:${childId}`, Infinity, () => wakeIfChildFinished(db, this.id, childId));
+    // A child's finish wakes the parent; the parent also looks again every 5 s, so no lost wake-up
+    // can leave it waiting forever.
+    return this.park(
+      key,
+      `child:${childId}`,
+      childRecheckMs,
+      () => wakeIfChildFinished(db, this.id, childId),
+      childRecheckMs,
+    );
   }
 
   // A fenced write that may outlive a dropped connection; a lost lease stops the execution.
@@ -521,6 +532,7 @@ export class RunExecution implements RunScope {
     waitingFor: string,
     wakeInMs: number,
     afterParked?: () => Promise<boolean>,
+    recheckMs?: number,
   ): Promise<never> {
     const { db, onSuspended } = this.services;
     if (this.parking) {
@@ -529,7 +541,10 @@ export class RunExecution implements RunScope {
       throw this.abort.signal.reason as Error;
     }
     this.parking = true;
-    const parked = await retryOnDisconnect(() => suspendRun(db, this.lease, { key, waitingFor }), this.abort.signal);
+    const parked = await retryOnDisconnect(
+      () => suspendRun(db, this.lease, { key, waitingFor, recheckMs }),
+      this.abort.signal,
+    );
     if (!parked) this.loseLease();
     this.throwIfStopped();
     const wokenAtOnce = afterParked ? await retryOnDisconnect(afterParked, this.abort.signal) : false;

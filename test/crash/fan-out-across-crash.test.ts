@@ -23,7 +23,18 @@ describe('a fan-out of 100 children and its fan-in, with the worker SIGKILLed ha
       await doomed.exited;
 
       next = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
-      expect(await client.getHandle('fan').result({ timeout: '90s' })).toBe(4950);
+      const result = await client
+        .getHandle('fan')
+        .result({ timeout: '90s' })
+        .catch(async (error: unknown) => {
+          // Say where it stood: a hang here is a lost wake-up or a stuck run.
+          const state = await sql.query(
+            "SELECT id, status, waiting_for, available_at, lease_owner, lease_expires_at FROM zart.runs WHERE id = 'fan' OR (parent_id = 'fan' AND status <> 'completed')",
+          );
+          process.stderr.write(`fan-out state: ${JSON.stringify(state.rows)}\nnext stderr: ${next?.stderr()}\n`);
+          throw error;
+        });
+      expect(result).toBe(4950);
       const children = await sql.query(
         "SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids FROM zart.runs WHERE parent_id = 'fan' AND status = 'completed'",
       );
