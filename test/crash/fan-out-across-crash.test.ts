@@ -16,16 +16,16 @@ describe('a fan-out of 100 children and its fan-in, with the worker SIGKILLed ha
     const doomed = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
     let next: ReturnType<typeof spawnTypeScript> | undefined;
     try {
-      await doomed.waitForLine('READY', 45_000);
+      await doomed.waitForLine('READY', 90_000);
       await client.startWorkflow(FanOutParent, { id: 'fan', count: 100 }, { id: 'fan' });
-      await waitFor(async () => (await sql.query('SELECT count(*)::int AS n FROM effects')).rows[0].n >= 30);
+      await waitFor(async () => (await sql.query('SELECT count(*)::int AS n FROM effects')).rows[0].n >= 30, 120_000);
       doomed.process.kill('SIGKILL');
       await doomed.exited;
 
       next = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
       const result = await client
         .getHandle('fan')
-        .result({ timeout: '90s' })
+        .result({ timeout: '150s' })
         .catch(async (error: unknown) => {
           // Say where it stood: a hang here is a lost wake-up or a stuck run.
           const state = await sql.query(
@@ -51,5 +51,5 @@ describe('a fan-out of 100 children and its fan-in, with the worker SIGKILLed ha
       await Promise.all([doomed.exited, next?.exited]);
       await sql.end();
     }
-  }, 180_000);
+  }, 300_000);
 });
