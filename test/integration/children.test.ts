@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { Workflow, WorkflowCancelledError, WorkflowFailedError, startChild, step, waitForEvent } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
@@ -54,20 +53,11 @@ class ParentOfWaiter {
 }
 
 describe('child workflows', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
-
   it('fan out to children once each and fan their results in', async () => {
     const zart = await db.zart();
     const handle = await zart.startWorkflow(FanOut, { numbers: [1, 2, 3, 4] }, { id: 'fan-1' });
     expect(await handle.result({ timeout: '30s' })).toBe(30);
-    const { rows } = await sql.query("SELECT id, status FROM zart.runs WHERE parent_id = 'fan-1' ORDER BY id");
+    const { rows } = await db.sql.query("SELECT id, status FROM zart.runs WHERE parent_id = 'fan-1' ORDER BY id");
     expect(rows).toEqual([0, 1, 2, 3].map((i) => ({ id: `fan-1/zart.child#${i}`, status: 'completed' })));
   });
 
@@ -86,8 +76,8 @@ describe('child workflows', () => {
     await zart.startWorkflow(ParentOfWaiter, { childId: 'the-waiting-child' }, { id: 'parent-3' });
     await waitFor(
       async () =>
-        (await sql.query("SELECT 1 FROM zart.runs WHERE id = 'the-waiting-child' AND status = 'waiting'")).rowCount ===
-        1,
+        (await db.sql.query("SELECT 1 FROM zart.runs WHERE id = 'the-waiting-child' AND status = 'waiting'"))
+          .rowCount === 1,
     );
     await zart.cancel('the-waiting-child');
     const error = await zart
@@ -100,10 +90,11 @@ describe('child workflows', () => {
     await zart.startWorkflow(ParentOfWaiter, {}, { id: 'parent-4' });
     await waitFor(
       async () =>
-        (await sql.query("SELECT 1 FROM zart.runs WHERE parent_id = 'parent-4' AND status = 'waiting'")).rowCount === 1,
+        (await db.sql.query("SELECT 1 FROM zart.runs WHERE parent_id = 'parent-4' AND status = 'waiting'")).rowCount ===
+        1,
     );
     await zart.cancel('parent-4');
-    const child = await sql.query("SELECT status FROM zart.runs WHERE parent_id = 'parent-4'");
+    const child = await db.sql.query("SELECT status FROM zart.runs WHERE parent_id = 'parent-4'");
     expect(child.rows).toEqual([{ status: 'cancelled' }]);
   });
 });
@@ -122,21 +113,15 @@ describe('cancelling a large tree', () => {
   it('cancels a parent with 400 children in one call', async () => {
     const zart = await db.zart();
     await zart.startWorkflow(BigFamily, { count: 400 }, { id: 'family' });
-    const sql = new Client({ connectionString: db.url });
-    await sql.connect();
-    try {
-      await waitFor(
-        async () =>
-          (await sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = 'family'")).rows[0].n === 400,
-        60_000,
-      );
-      await zart.cancel('family');
-      const { rows } = await sql.query(
-        "SELECT status, count(*)::int AS n FROM zart.runs WHERE id = 'family' OR parent_id = 'family' GROUP BY status",
-      );
-      expect(rows).toEqual([{ status: 'cancelled', n: 401 }]);
-    } finally {
-      await sql.end();
-    }
+    await waitFor(
+      async () =>
+        (await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = 'family'")).rows[0].n === 400,
+      60_000,
+    );
+    await zart.cancel('family');
+    const { rows } = await db.sql.query(
+      "SELECT status, count(*)::int AS n FROM zart.runs WHERE id = 'family' OR parent_id = 'family' GROUP BY status",
+    );
+    expect(rows).toEqual([{ status: 'cancelled', n: 401 }]);
   }, 90_000);
 });

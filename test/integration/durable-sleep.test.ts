@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { NotInWorkflowError, Workflow, now, randomUUID, sleep, step, type Zart } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
@@ -35,15 +34,6 @@ class SleepInStep {
 }
 
 describe('durable sleep', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
-
   it('waits a short sleep in-process and checkpoints now() and randomUUID()', async () => {
     const zart = await db.zart();
     const result = await (await zart.startWorkflow(ShortSleep, undefined as never, { id: 'short-1' })).result();
@@ -62,7 +52,7 @@ describe('durable sleep', () => {
     const first = await db.zart({ worker: { maxInProcessWait: '100ms', queues: ['long-sleeps'] } });
     const handle = await first.startWorkflow(LongSleep, { ms: 1_500 }, { id: 'long-1' });
     await waitFor(async () => (await first.getRun('long-1')).status === 'waiting');
-    const parked = await sql.query(
+    const parked = await db.sql.query(
       "SELECT lease_owner, waiting_for, (available_at - now()) > interval '500 ms' AS later FROM zart.runs WHERE id = 'long-1'",
     );
     expect(parked.rows[0]).toEqual({ lease_owner: null, waiting_for: 'sleep', later: true });
@@ -71,7 +61,7 @@ describe('durable sleep', () => {
     const result = await second.getHandle<string>('long-1').result({ timeout: '20s' });
     const [idStep] = await second.getSteps('long-1');
     expect(result).toBe(`woke ${idStep!.output as string}`);
-    const timing = await sql.query(
+    const timing = await db.sql.query(
       "SELECT finished_at - created_at >= interval '1500 ms' AS slept FROM zart.runs WHERE id = 'long-1'",
     );
     expect(timing.rows[0].slept).toBe(true);
@@ -85,12 +75,12 @@ describe('durable sleep', () => {
       await Promise.all(ids.slice(i, i + 100).map((id) => zart.startWorkflow(LongSleep, { ms: 3_600_000 }, { id })));
     }
     await waitFor(async () => {
-      const { rows } = await sql.query(
+      const { rows } = await db.sql.query(
         "SELECT count(*)::int AS n FROM zart.runs WHERE id LIKE 'hour-%' AND status = 'waiting'",
       );
       return rows[0].n === 5_000;
     }, 120_000);
-    const { rows } = await sql.query(
+    const { rows } = await db.sql.query(
       "SELECT count(*)::int AS n FROM zart.runs WHERE id LIKE 'hour-%' AND (lease_owner IS NOT NULL OR available_at < now() + interval '59 minutes')",
     );
     expect(rows[0].n).toBe(0);

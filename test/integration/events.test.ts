@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import {
   InvalidRunStateError,
   RunNotFoundError,
@@ -37,15 +36,6 @@ class TimesOut {
 }
 
 describe('events', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
-
   it('buffers events sent before the wait and gives the k-th wait the k-th event, exactly once', async () => {
     const client = await db.client();
     await client.startWorkflow(Approvals, undefined as never, { id: 'approvals-1' });
@@ -56,7 +46,7 @@ describe('events', () => {
     await db.zart();
     const result = await client.getHandle<string[]>('approvals-1').result({ timeout: '20s' });
     expect(result).toEqual([`ada@${new Date(1).toISOString()}`, `bob@${new Date(2).toISOString()}`]);
-    const { rows } = await sql.query(
+    const { rows } = await db.sql.query(
       "SELECT payload->'json'->>'by' AS by, consumed_by_key FROM zart.events WHERE run_id = 'approvals-1' ORDER BY id",
     );
     expect(rows).toEqual([
@@ -70,7 +60,7 @@ describe('events', () => {
     const zart = await db.zart({ worker: { pollInterval: '30s' } });
     await zart.startWorkflow(Approvals, undefined as never, { id: 'approvals-2' });
     await waitFor(async () => (await zart.getRun('approvals-2')).status === 'waiting');
-    const parked = await sql.query(
+    const parked = await db.sql.query(
       "SELECT lease_owner, waiting_for, available_at = 'infinity' AS forever FROM zart.runs WHERE id = 'approvals-2'",
     );
     expect(parked.rows[0]).toEqual({ lease_owner: null, waiting_for: 'event:approved', forever: true });
@@ -101,7 +91,7 @@ describe('events', () => {
     const error = await zart.sendEvent('finished-1', 'late', { x: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidRunStateError);
     expect((error as Error).message).toContain('it is completed');
-    const { rows } = await sql.query(
+    const { rows } = await db.sql.query(
       "SELECT count(*)::int AS n FROM zart.events WHERE run_id IN ('finished-1', 'no-such-run')",
     );
     expect(rows[0].n).toBe(0);

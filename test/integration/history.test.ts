@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { Workflow, step } from '../../src';
 import { claimSql } from '../../src/storage/sql/claim-runs';
 import { useTestDatabase } from '../support/test-zart';
@@ -26,29 +25,23 @@ function nodes(plan: PlanNode): PlanNode[] {
 }
 
 describe('history', () => {
-  let sql: Client;
   beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
     await (await db.client()).shutdown(); // migrates the file's database
-  });
-  afterAll(async () => {
-    await sql.end();
   });
 
   it('does not slow the claim down: it reads partial indexes that hold no finished runs', async () => {
-    await sql.query(`
+    await db.sql.query(`
       INSERT INTO zart.runs (id, workflow, status, input, finished_at, created_at)
       SELECT 'old-' || g, 'history-noop', 'completed', '{"json":null}', now() - interval '2 days', now() - interval '2 days'
       FROM generate_series(1, 200000) AS g`);
-    await sql.query(
+    await db.sql.query(
       `INSERT INTO zart.runs (id, workflow, status, input) SELECT 'new-' || g, 'history-noop', 'pending', '{"json":null}' FROM generate_series(1, 5) g`,
     );
-    await sql.query('ANALYZE zart.runs');
-    await sql.query('BEGIN');
+    await db.sql.query('ANALYZE zart.runs');
+    await db.sql.query('BEGIN');
     try {
-      await sql.query(`PREPARE claim AS ${claimSql({ runs: '"zart"."runs"' })}`);
-      const { rows } = await sql.query(
+      await db.sql.query(`PREPARE claim AS ${claimSql({ runs: '"zart"."runs"' })}`);
+      const { rows } = await db.sql.query(
         `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim('explain', '{default}', '{history-noop}', 10, 30000)`,
       );
       const plan = (rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan;
@@ -62,7 +55,7 @@ describe('history', () => {
       const blocks = (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
       expect(blocks).toBeLessThan(200);
     } finally {
-      await sql.query('ROLLBACK');
+      await db.sql.query('ROLLBACK');
     }
   }, 120_000);
 
@@ -71,24 +64,25 @@ describe('history', () => {
     for (const id of ['keep-recent', 'drop-1', 'drop-2', 'drop-3']) {
       await (await zart.startWorkflow(Noop, undefined as never, { id })).result();
     }
-    await sql.query(
+    await db.sql.query(
       "UPDATE zart.runs SET finished_at = now() - interval '8 days' WHERE id IN ('drop-1', 'drop-2', 'drop-3')",
     );
-    await sql.query(
+    await db.sql.query(
       "INSERT INTO zart.runs (id, workflow, status, input, created_at) VALUES ('old-but-pending', 'elsewhere', 'pending', '{\"json\":null}', now() - interval '30 days')",
     );
     const before = Number(
-      (await sql.query("SELECT count(*) FROM zart.runs WHERE finished_at < now() - interval '7 days'")).rows[0].count,
+      (await db.sql.query("SELECT count(*) FROM zart.runs WHERE finished_at < now() - interval '7 days'")).rows[0]
+        .count,
     );
 
     const deleted = await zart.deleteFinishedRuns({ olderThan: '7d', batchSize: 2 });
 
     expect(deleted).toBe(before);
-    const left = await sql.query(
+    const left = await db.sql.query(
       "SELECT id FROM zart.runs WHERE id IN ('keep-recent', 'drop-1', 'drop-2', 'drop-3', 'old-but-pending') ORDER BY id",
     );
     expect(left.rows.map((r: { id: string }) => r.id)).toEqual(['keep-recent', 'old-but-pending']);
-    const steps = await sql.query("SELECT count(*)::int AS n FROM zart.steps WHERE run_id LIKE 'drop-%'");
+    const steps = await db.sql.query("SELECT count(*)::int AS n FROM zart.steps WHERE run_id LIKE 'drop-%'");
     expect(steps.rows[0].n).toBe(0);
     await expect(zart.deleteFinishedRuns({ olderThan: '7d', batchSize: 0 })).rejects.toThrow(/positive integer/);
   }, 120_000);

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Workflow, Zart, ZartClient, ConfigurationError, step } from '../../src';
 import { zartEntities } from '../../src/storage/entities';
@@ -15,15 +14,6 @@ class Echo {
 }
 
 describe('migrations', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
-
   it('let ten instances start at once on an empty database', async () => {
     const instances = Array.from(
       { length: 10 },
@@ -34,12 +24,12 @@ describe('migrations', () => {
     } finally {
       await Promise.all(instances.map((zart) => zart.shutdown()));
     }
-    const { rows } = await sql.query('SELECT name FROM zart_race.migrations');
+    const { rows } = await db.sql.query('SELECT name FROM zart_race.migrations');
     expect(rows.map((r: { name: string }) => r.name)).toEqual([
       'CreateCoreTables1764000000000',
       'StepArgumentsAndClaimOrder1764100000000',
     ]);
-    const tables = await sql.query(
+    const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",
     );
     expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
@@ -118,7 +108,7 @@ describe('migrations', () => {
         await zart.shutdown();
       }
     }
-    const { rows } = await sql.query('SELECT id FROM zart_app_options.runs ORDER BY id');
+    const { rows } = await db.sql.query('SELECT id FROM zart_app_options.runs ORDER BY id');
     expect(rows.map((r: { id: string }) => r.id)).toEqual(['kept-1', 'kept-2']);
   });
 

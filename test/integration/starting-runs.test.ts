@@ -1,6 +1,5 @@
 import { IsEmail, IsInt, IsPositive, Max, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
-import { Client } from 'pg';
 import {
   ConfigurationError,
   RunIdConflictError,
@@ -71,16 +70,8 @@ class Introspect {
 const validInput = { email: 'ada@example.com', amountCents: 4200, address: { zip: 12345 } };
 
 describe('starting runs', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
   const runCount = async (): Promise<number> =>
-    Number((await sql.query('SELECT count(*) AS n FROM zart.runs')).rows[0].n);
+    Number((await db.sql.query('SELECT count(*) AS n FROM zart.runs')).rows[0].n);
 
   it('validates the input, hands the workflow an instance of its input class and records the version', async () => {
     const zart = await db.zart();
@@ -115,7 +106,7 @@ describe('starting runs', () => {
       Array.from({ length: 30 }, (_, i) => clients[i % 3]!.startWorkflow(PlaceOrder, validInput, { id: 'order-race' })),
     );
     expect(new Set(handles.map((h) => h.id))).toEqual(new Set(['order-race']));
-    const { rows } = await sql.query("SELECT count(*) AS n FROM zart.runs WHERE id = 'order-race'");
+    const { rows } = await db.sql.query("SELECT count(*) AS n FROM zart.runs WHERE id = 'order-race'");
     expect(Number(rows[0].n)).toBe(1);
     const results = await Promise.all(handles.map((h) => h.result({ timeout: '20s' })));
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);

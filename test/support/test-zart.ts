@@ -1,5 +1,6 @@
 // Per test file: a fresh database on the run's PostgreSQL server, and Zart instances on it that
 // are shut down after the file, so files run in parallel without sharing data.
+import { Client } from 'pg';
 import { Zart, ZartClient, type ZartOptions } from '../../src';
 import { createTestDatabase, type TestDatabase } from '../../src/testing';
 import { silentLogger } from './silent-logger';
@@ -7,6 +8,8 @@ import { silentLogger } from './silent-logger';
 export interface TestContext {
   /** The file's database URL. */
   readonly url: string;
+  /** A pg client connected to the file's database, for assertions on the tables; closed after the file. */
+  readonly sql: Client;
   /** A started Zart on the file's database; shut down after the file. */
   zart(options?: ZartOptions): Promise<Zart>;
   /** A started ZartClient (no worker) on the file's database. */
@@ -16,12 +19,22 @@ export interface TestContext {
 /** Call at the top of a test file: registers beforeAll/afterAll hooks. */
 export function useTestDatabase(): TestContext {
   let database: TestDatabase | undefined;
+  let sql: Client | undefined;
+  let sqlError: Error | undefined;
   const started: ZartClient[] = [];
   beforeAll(async () => {
     database = await createTestDatabase();
+    sql = new Client({ connectionString: database.url });
+    // A test may terminate every backend of its database (connection-fault tests): the client is
+    // then broken, and the next use of db.sql throws that error instead of crashing the file.
+    sql.on('error', (error) => (sqlError = error));
+    await sql.connect();
   });
   afterAll(async () => {
     await Promise.all(started.map((z) => (z instanceof Zart ? z.shutdown({ drain: 0 }) : z.shutdown())));
+    await sql?.end().catch((error: unknown) => {
+      if (!sqlError) throw error;
+    });
     await database?.drop();
   });
   const url = (): string => {
@@ -31,6 +44,11 @@ export function useTestDatabase(): TestContext {
   return {
     get url() {
       return url();
+    },
+    get sql() {
+      if (!sql) throw new Error('useTestDatabase(): the client is connected in beforeAll');
+      if (sqlError) throw sqlError;
+      return sql;
     },
     async zart(options = {}) {
       const zart = new Zart({
