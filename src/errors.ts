@@ -95,10 +95,11 @@ export class RunIdConflictError extends ZartError {
   readonly runId: string;
   readonly existingWorkflow: string;
 
-  constructor(runId: string, existingWorkflow: string, requestedWorkflow: string) {
+  /** `problem` replaces the first sentence of the message (say, a child id taken by another parent's run). */
+  constructor(runId: string, existingWorkflow: string, requestedWorkflow: string, problem?: string) {
     super(
       'ZART_RUN_ID_CONFLICT',
-      `Run id "${runId}" already belongs to a run of workflow "${existingWorkflow}", not "${requestedWorkflow}". ` +
+      `${problem ?? `Run id "${runId}" already belongs to a run of workflow "${existingWorkflow}", not "${requestedWorkflow}".`} ` +
         'Run ids are idempotency keys across all workflows: choose an id that includes the workflow name.',
     );
     this.runId = runId;

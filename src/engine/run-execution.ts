@@ -11,6 +11,7 @@ import {
   NonDeterminismError,
   SerializationError,
   DeadlineExceededError,
+  RunIdConflictError,
   RunNotFoundError,
   StepFailedError,
   StepTimeoutError,
@@ -27,11 +28,11 @@ import { prepareInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow, WorkflowRegistry } from '../registry/workflow-registry';
 import type { Serializer, StoredValue } from '../serialization/serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
-import { isConnectionError, retryOnDisconnect } from '../storage/reconnect';
+import { isConnectionError, isTransientError, retryOnDisconnect } from '../storage/reconnect';
 import type { ClaimedRun } from '../storage/sql/claim-runs';
 import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
 import { insertCheckpointIn, type NewCheckpoint, type RunLease } from '../storage/sql/insert-checkpoint';
-import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
+import { loadCheckpoint, loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
 import { consumeEvent } from '../storage/sql/consume-event';
 import { recordEventWait } from '../storage/sql/record-event-wait';
 import { insertChildRun } from '../storage/sql/insert-child-run';
@@ -48,6 +49,14 @@ import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
 // How often a parent parked on a child looks at it again without being woken.
 const childRecheckMs = 5_000;
+
+// A transactional step's output that cannot be stored: thrown out of the transaction so it rolls
+// back, then recorded as the step's failure.
+class UnstorableOutput extends Error {
+  constructor(readonly error: unknown) {
+    super('the output of a transactional step cannot be stored');
+  }
+}
 
 /** @internal What an execution needs from the process around it. */
 export interface ExecutionServices {
@@ -252,6 +261,11 @@ export class RunExecution implements RunScope {
         value = await contextStorage().run({ run: this, step }, async () => await attemptBody());
       } catch (error) {
         this.throwIfStopped();
+        if (error instanceof UnstorableOutput) {
+          // As for a plain step: stored as the failure, not retried (the same value fails again).
+          await checkpoint({ status: 'failed', output: null, error: this.serializeError(error.error) });
+          throw error.error;
+        }
         if (error instanceof StepTimeoutError)
           this.services.logger.warn('a step attempt timed out', { runId: this.id, stepKey: key });
         if (attempt < retry.maxAttempts && retry.retryIf(error)) {
@@ -306,25 +320,43 @@ export class RunExecution implements RunScope {
       });
   }
 
+  // The body's writes and its checkpoint commit in one transaction. A transaction that fails on
+  // the connection (or loses a deadlock) is not the step's failure: if the lost reply was COMMIT's,
+  // the checkpoint is there and its output is returned; otherwise nothing was committed, so the
+  // attempt runs again without counting against the step's retries.
   private async executeInTransaction<T>(
     body: () => T | Promise<T>,
     step: StepInfo,
     completed: (output: StoredValue) => NewCheckpoint,
   ): Promise<Awaited<T>> {
-    const { db, serializer } = this.services;
-    try {
-      return await db.transactionDataSource.transaction(async (manager) => {
-        const value = await contextStorage().run({ run: this, step, transaction: manager }, async () => await body());
-        // An attempt that timed out must not commit: its retry may already be under way.
-        if (step.signal.aborted) throw step.signal.reason;
-        this.throwIfStopped();
-        const output = serializer.serialize(value, `the output of step "${step.key}" of run "${this.id}"`);
-        await insertCheckpointIn(manager, db, { lease: this.lease, checkpoint: completed(output) });
-        return value;
-      });
-    } catch (error) {
-      if (error instanceof LeaseLostError) this.loseLease();
-      throw error;
+    const { db, serializer, logger } = this.services;
+    for (;;) {
+      try {
+        return await db.transactionDataSource().transaction(async (manager) => {
+          const value = await contextStorage().run({ run: this, step, transaction: manager }, async () => await body());
+          // An attempt that timed out must not commit: its retry may already be under way.
+          if (step.signal.aborted) throw step.signal.reason;
+          this.throwIfStopped();
+          let output: StoredValue;
+          try {
+            output = serializer.serialize(value, `the output of step "${step.key}" of run "${this.id}"`);
+          } catch (error) {
+            throw new UnstorableOutput(error);
+          }
+          await insertCheckpointIn(manager, db, { lease: this.lease, checkpoint: completed(output) });
+          return value;
+        });
+      } catch (error) {
+        if (error instanceof LeaseLostError) this.loseLease();
+        if (!isTransientError(error) || this.abort.signal.aborted) throw error;
+        const stored = await this.fenced(() => loadCheckpoint(db, this.id, step.key));
+        if (stored?.status === 'completed') return serializer.deserialize(stored.output) as Awaited<T>;
+        logger.warn('the transaction of a step failed on the connection and was rolled back; running it again', {
+          runId: this.id,
+          stepKey: step.key,
+          code: (error as { code?: unknown }).code,
+        });
+      }
     }
   }
 
@@ -458,8 +490,23 @@ export class RunExecution implements RunScope {
       input: serializer.serialize(prepared, `the input of child workflow "${definition.name}"`),
       timeoutMs: definition.timeoutMs,
     };
-    const checkpoint = { key, seq, name, argsHash, output: serializer.serialize(childId, 'a child id') };
-    await this.fenced(() => insertChildRun(db, this.lease, checkpoint, child));
+    const output = serializer.serialize(childId, 'a child id');
+    const start = await this.fenced(() => insertChildRun(db, this.lease, { key, seq, name, argsHash, output }, child));
+    const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+      this.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: 0, ...outcome });
+    if (!start.started) {
+      const conflict = new RunIdConflictError(
+        childId,
+        start.existingWorkflow,
+        definition.name,
+        `startChild(${definition.name}, { id: "${childId}" }): that id already belongs to ${
+          start.existingParent === null ? 'a top-level run' : `a child of run "${start.existingParent}"`
+        } of workflow "${start.existingWorkflow}"; a child id must be new (it starts exactly one run).`,
+      );
+      // Stored, so a replay throws the same error whatever has become of that other run.
+      await record({ status: 'failed', output: null, error: this.serializeError(conflict) });
+      throw conflict;
+    }
     void wakeUps.publish();
     return childId;
   }

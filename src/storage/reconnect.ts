@@ -38,7 +38,8 @@ export function isConnectionError(error: unknown): boolean {
 // A deadlock victim or a serialization failure: the statement can simply run again.
 const transientCodes = new Set(['40P01', '40001']);
 
-function isTransient(error: unknown): boolean {
+/** Whether running the statement (or the transaction) again may succeed: a connection failure or a lost lock race. */
+export function isTransientError(error: unknown): boolean {
   return isConnectionError(error) || transientCodes.has(String((error as { code?: unknown } | null)?.code));
 }
 
@@ -56,7 +57,7 @@ export async function retryOnDisconnect<T>(
     try {
       return await operation();
     } catch (error) {
-      if (!isTransient(error) || signal.aborted) throw error;
+      if (!isTransientError(error) || signal.aborted) throw error;
       onRetry?.(error, attempt);
       await delay(pause, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;

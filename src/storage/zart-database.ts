@@ -27,8 +27,7 @@ export class ZartDatabase {
   private constructor(
     readonly dataSource: DataSource,
     readonly schema: string,
-    /** Where transactional steps run: the application's DataSource (its entities), else Zart's. */
-    readonly transactionDataSource: DataSource,
+    private readonly appDataSource: DataSource | undefined,
   ) {
     const q = (table: string): string => `"${schema}"."${table}"`;
     this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
@@ -80,9 +79,22 @@ export class ZartDatabase {
         { cause: error },
       );
     }
-    const transactions =
-      connection.kind === 'dataSource' && connection.dataSource.isInitialized ? connection.dataSource : dataSource;
-    return new ZartDatabase(dataSource, schema, transactions);
+    return new ZartDatabase(dataSource, schema, connection.kind === 'dataSource' ? connection.dataSource : undefined);
+  }
+
+  /**
+   * Where transactional steps run: the application's DataSource (so its entities resolve), else
+   * Zart's. Asked at each step, so an application may initialise its DataSource after start().
+   */
+  transactionDataSource(): DataSource {
+    if (!this.appDataSource) return this.dataSource;
+    if (!this.appDataSource.isInitialized) {
+      throw new ConfigurationError(
+        'A transactional step runs on the DataSource passed to new Zart({ dataSource }), which is not initialised. ' +
+          'Call dataSource.initialize() before workflows with transactional steps run.',
+      );
+    }
+    return this.appDataSource;
   }
 
   /** The pg pool of the DataSource: statements in storage/sql/ run on it in one round trip. */

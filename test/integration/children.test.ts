@@ -1,4 +1,13 @@
-import { Workflow, WorkflowCancelledError, WorkflowFailedError, startChild, step, waitForEvent } from '../../src';
+import {
+  DeadlineExceededError,
+  RunIdConflictError,
+  Workflow,
+  WorkflowCancelledError,
+  WorkflowFailedError,
+  startChild,
+  step,
+  waitForEvent,
+} from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -124,4 +133,45 @@ describe('cancelling a large tree', () => {
     );
     expect(rows).toEqual([{ status: 'cancelled', n: 401 }]);
   }, 90_000);
+});
+
+@Workflow({ name: 'child-parent-with-deadline', timeout: '1500ms' })
+class ParentWithDeadline {
+  async run(): Promise<unknown> {
+    const child = await startChild(WaitsForever, undefined as never, { id: 'child-of-deadline' });
+    return child.result();
+  }
+}
+
+describe('child ids and deadlines', () => {
+  it('refuse a child id that another run already has, instead of adopting that run', async () => {
+    const zart = await db.zart();
+    await zart.startWorkflow(WaitsForever, undefined as never, { id: 'taken-id' });
+    const error = await (
+      await zart.startWorkflow(ParentOfWaiter, { childId: 'taken-id' }, { id: 'parent-5' })
+    )
+      .result({ timeout: '20s' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const conflict = (error as WorkflowFailedError).cause;
+    expect(conflict).toBeInstanceOf(RunIdConflictError);
+    expect((conflict as Error).message).toContain('startChild(child-waits-forever, { id: "taken-id" })');
+    expect((conflict as Error).message).toContain('a top-level run');
+    // The other run is untouched: still its own, still waiting, not the parent's child.
+    const { rows } = await db.sql.query("SELECT parent_id, status FROM zart.runs WHERE id = 'taken-id'");
+    expect(rows).toEqual([{ parent_id: null, status: expect.stringMatching(/^(pending|running|waiting)$/) }]);
+  });
+
+  it('give a child no later deadline than its parent’s, so neither outlives it', async () => {
+    const zart = await db.zart();
+    const handle = await zart.startWorkflow(ParentWithDeadline, undefined as never, { id: 'parent-6' });
+    await expect(handle.result({ timeout: '20s' })).rejects.toBeInstanceOf(DeadlineExceededError);
+    await expect(zart.getHandle('child-of-deadline').result({ timeout: '20s' })).rejects.toBeInstanceOf(
+      DeadlineExceededError,
+    );
+    const { rows } = await db.sql.query(
+      "SELECT c.deadline_at = p.deadline_at AS same FROM zart.runs c JOIN zart.runs p ON p.id = c.parent_id WHERE c.id = 'child-of-deadline'",
+    );
+    expect(rows).toEqual([{ same: true }]);
+  });
 });

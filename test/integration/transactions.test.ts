@@ -1,5 +1,15 @@
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { ConfigurationError, Step, Workflow, Zart, currentStep, step, stepTransaction } from '../../src';
+import {
+  ConfigurationError,
+  SerializationError,
+  Step,
+  Workflow,
+  WorkflowFailedError,
+  Zart,
+  currentStep,
+  step,
+  stepTransaction,
+} from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { silentLogger } from '../support/silent-logger';
 
@@ -49,6 +59,40 @@ class FollowUp {
   }
 }
 
+let unstorableCalls = 0;
+let droppedConnections = 0;
+
+@Workflow({ name: 'tx-unstorable-output' })
+class UnstorableOutput {
+  async run(): Promise<unknown> {
+    return step(
+      'returns-a-function',
+      async () => {
+        unstorableCalls++;
+        await stepTransaction().getRepository(OrderRow).insert({ id: 'order-unstorable', cents: 3 });
+        return { callback: () => 'not storable' };
+      },
+      { transaction: true, retry: { maxAttempts: 3, initialDelay: '10ms' } },
+    );
+  }
+}
+
+@Workflow({ name: 'tx-dropped-connection' })
+class DroppedConnection {
+  async run(): Promise<number> {
+    return step(
+      'write-then-lose-the-connection',
+      async () => {
+        const manager = stepTransaction();
+        await manager.getRepository(OrderRow).insert({ id: 'order-dropped', cents: 4 });
+        if (droppedConnections++ === 0) await manager.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        return currentStep().attempt;
+      },
+      { transaction: true },
+    );
+  }
+}
+
 describe('transactions', () => {
   let app: DataSource;
   let zart: Zart;
@@ -69,6 +113,54 @@ describe('transactions', () => {
     expect(await app.getRepository(OrderRow).find()).toEqual([{ id: 'order-1', cents: 1200 }]);
     const [checkpoint] = await zart.getSteps('tx-1');
     expect(checkpoint).toMatchObject({ key: 'Orders.place#0', status: 'completed', attempts: 2 });
+  });
+
+  it('store an unstorable output as the step’s failure, roll its writes back and not retry it', async () => {
+    const handle = await zart.startWorkflow(UnstorableOutput, undefined as never, { id: 'tx-unstorable' });
+    const error = await handle.result({ timeout: '20s' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(SerializationError);
+    expect(unstorableCalls).toBe(1);
+    expect(await app.getRepository(OrderRow).findOneBy({ id: 'order-unstorable' })).toBeNull();
+    expect(await zart.getSteps('tx-unstorable')).toEqual([
+      expect.objectContaining({ key: 'returns-a-function#0', status: 'failed', attempts: 1 }),
+    ]);
+  });
+
+  it('run a transaction that lost its connection again, without spending an attempt or doubling a write', async () => {
+    const handle = await zart.startWorkflow(DroppedConnection, undefined as never, { id: 'tx-dropped' });
+    // No retry policy: before, the dropped connection failed the step for good.
+    expect(await handle.result({ timeout: '20s' })).toBe(1);
+    expect(droppedConnections).toBe(2);
+    expect(await app.getRepository(OrderRow).findBy({ id: 'order-dropped' })).toEqual([
+      { id: 'order-dropped', cents: 4 },
+    ]);
+    expect(await zart.getSteps('tx-dropped')).toEqual([expect.objectContaining({ status: 'completed', attempts: 1 })]);
+  });
+
+  it('use the application’s DataSource once it is initialised, even after start(), and say when it is not', async () => {
+    const late = new DataSource({ type: 'postgres', url: db.url, entities: [OrderRow] });
+    const lateZart = new Zart({ dataSource: late, schema: 'zart_late', logger: silentLogger });
+    await lateZart.start();
+    try {
+      const early = await lateZart.startWorkflow(PlaceOrder, { id: 'order-early', cents: 5 }, { id: 'tx-early' });
+      const error = await early.result({ timeout: '20s' }).catch((e: unknown) => e);
+      const stepFailure = (error as WorkflowFailedError).cause as Error;
+      expect(stepFailure.cause).toBeInstanceOf(ConfigurationError);
+      expect((stepFailure.cause as Error).message).toContain('Call dataSource.initialize()');
+
+      await late.initialize();
+      failAfterWriteOnce = false;
+      const handle = await lateZart.startWorkflow(PlaceOrder, { id: 'order-late', cents: 6 }, { id: 'tx-late' });
+      expect(await handle.result({ timeout: '20s' })).toBe('order-late');
+      expect(await late.getRepository(OrderRow).findOneBy({ id: 'order-late' })).toEqual({
+        id: 'order-late',
+        cents: 6,
+      });
+    } finally {
+      await lateZart.shutdown();
+      if (late.isInitialized) await late.destroy();
+    }
   });
 
   it('refuse stepTransaction() in a step that is not transactional', async () => {

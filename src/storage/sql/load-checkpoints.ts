@@ -21,6 +21,14 @@ SELECT key, name, args_hash AS "argsHash", status, output, error, attempts,
 FROM ${t.steps}
 WHERE run_id = $1`;
 
+const loadOneSql = (t: { steps: string }) => `${loadSql(t)} AND key = $2`;
+
+/** One checkpoint, read after a transaction whose COMMIT reply was lost: did it commit? */
+export async function loadCheckpoint(db: ZartDatabase, runId: string, key: string): Promise<CheckpointRow | undefined> {
+  const { rows } = await db.query<CheckpointRow>(db.sql(loadOneSql), [runId, key]);
+  return rows[0];
+}
+
 export async function loadCheckpoints(db: ZartDatabase, runId: string): Promise<Map<string, CheckpointRow>> {
   const { rows } = await db.query<CheckpointRow>(db.sql(loadSql), [runId]);
   return new Map(rows.map((row) => [row.key, row]));
