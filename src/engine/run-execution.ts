@@ -21,6 +21,7 @@ import {
 } from '../errors';
 import type { ZartLogger } from '../logging/zart-logger';
 import { retryDelay } from './retry-policy';
+import { RunParking, type PendingWait } from './run-parking';
 import { defaultStepPolicy } from './step-policy';
 import { instantiateInput } from '../registry/prepare-input';
 import type { AnyClass } from '../registry/declarations';
@@ -42,8 +43,7 @@ import { recordSleep } from '../storage/sql/record-sleep';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { retryRun } from '../storage/sql/reset-run';
 import { suspendRun } from '../storage/sql/suspend-run';
-import { wakeIfChildFinished } from '../storage/sql/wake-if-child-finished';
-import { wakeIfEventPending } from '../storage/sql/wake-if-event-pending';
+import { wakeIfWaitOver } from '../storage/sql/wake-if-wait-over';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 
@@ -92,8 +92,8 @@ export class RunExecution implements RunScope {
   /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
   private releaseRequested = false;
-  /** Set while the run is being parked: a concurrent wait (Promise.all) must not park it twice. */
-  private parking = false;
+  /** Parks the run once every durable call in flight is a wait (see run-parking.ts). */
+  private readonly parking = new RunParking((waits) => void this.parkOn(waits));
   /** Aborted by requestRelease(), so an in-process wait ends early at shutdown. */
   private readonly releaseSignal = new AbortController();
   private handedBack = false;
@@ -170,7 +170,10 @@ export class RunExecution implements RunScope {
       this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
       const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
-      const output = await contextStorage().run({ run: this }, () => instance.run(input));
+      // No parking once run() has settled: a wait that lost a Promise.race may still be pending.
+      const output = await Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
+        this.parking.close(),
+      );
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
       outcome = { status: 'completed', output: serializer.serialize(output, `the output of run "${this.id}"`) };
@@ -193,11 +196,46 @@ export class RunExecution implements RunScope {
     return outcome.status;
   }
 
-  async callStep<T>(
+  // Every durable call counts as in flight while it runs, so the run parks only when all of them wait.
+  private async tracked<T>(call: () => Promise<T>): Promise<T> {
+    this.parking.enter();
+    try {
+      return await call();
+    } finally {
+      this.parking.leave();
+    }
+  }
+
+  callStep<T>(
     name: string,
     body: () => T | Promise<T>,
     args?: readonly unknown[],
     policy: StepPolicy = defaultStepPolicy,
+  ): Promise<Awaited<T>> {
+    return this.tracked(() => this.executeStep(name, body, args, policy));
+  }
+
+  sleep(durationMs: number): Promise<void> {
+    return this.tracked(() => this.sleepDurably(durationMs));
+  }
+
+  waitForEvent(event: string, timeoutMs: number | null): Promise<unknown> {
+    return this.tracked(() => this.takeEvent(event, timeoutMs));
+  }
+
+  startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
+    return this.tracked(() => this.startChildOnce(workflow, input, id));
+  }
+
+  awaitChild(childId: string): Promise<unknown> {
+    return this.tracked(() => this.takeChildOutcome(childId));
+  }
+
+  private async executeStep<T>(
+    name: string,
+    body: () => T | Promise<T>,
+    args: readonly unknown[] | undefined,
+    policy: StepPolicy,
   ): Promise<Awaited<T>> {
     const { retry } = policy;
     const { key, seq } = this.nextCall(name);
@@ -395,7 +433,7 @@ export class RunExecution implements RunScope {
    * A durable sleep: the wake time is stored once (database clock). Short sleeps are waited here,
    * holding the lease; longer ones, or any at shutdown, park the run until the wake time.
    */
-  async sleep(durationMs: number): Promise<void> {
+  private async sleepDurably(durationMs: number): Promise<void> {
     const name = 'zart.sleep';
     const { key, seq } = this.nextCall(name);
 
@@ -427,7 +465,7 @@ export class RunExecution implements RunScope {
    * Waits for the next event `event` sent to this run: consumes one that is already buffered,
    * else records the wait (its deadline stored once) and parks the run until an event wakes it.
    */
-  async waitForEvent(event: string, timeoutMs: number | null): Promise<unknown> {
+  private async takeEvent(event: string, timeoutMs: number | null): Promise<unknown> {
     const name = `zart.event:${event}`;
     const { key, seq } = this.nextCall(name);
 
@@ -460,13 +498,12 @@ export class RunExecution implements RunScope {
       });
       throw timeout;
     }
-    return this.park(key, `event:${event}`, stored?.wakeInMs ?? timeoutMs ?? Infinity, () =>
-      wakeIfEventPending(db, this.id, event),
-    );
+    const wakeInMs = stored?.wakeInMs ?? timeoutMs ?? Infinity;
+    return this.park({ key, waitingFor: `event:${event}`, event, wakeInMs, inProcess: false });
   }
 
   /** Starts a child run exactly once: the child row and the checkpoint of its id commit together. */
-  async startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
+  private async startChildOnce(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
     const { db, serializer, registry, wakeUps } = this.services;
     const definition = registry.get(workflow);
     const name = 'zart.child';
@@ -512,7 +549,7 @@ export class RunExecution implements RunScope {
   }
 
   /** A durable wait for a child's outcome, checkpointed once the child has finished. */
-  async awaitChild(childId: string): Promise<unknown> {
+  private async takeChildOutcome(childId: string): Promise<unknown> {
     const { db, serializer } = this.services;
     const name = `zart.child-result:${childId}`;
     const { key, seq } = this.nextCall(name);
@@ -542,13 +579,8 @@ export class RunExecution implements RunScope {
     }
     // A child's finish wakes the parent; the parent also looks again every 5 s, so no lost wake-up
     // can leave it waiting forever.
-    return this.park(
-      key,
-      `child:${childId}`,
-      childRecheckMs,
-      () => wakeIfChildFinished(db, this.id, childId),
-      childRecheckMs,
-    );
+    const recheck = { wakeInMs: childRecheckMs, recheckMs: childRecheckMs };
+    return this.park({ key, waitingFor: `child:${childId}`, childId, ...recheck, inProcess: false });
   }
 
   // A fenced write that may outlive a dropped connection; a lost lease stops the execution.
@@ -564,41 +596,66 @@ export class RunExecution implements RunScope {
   private async waitUntilWake(key: string, waitingFor: string, wakeInMs: number): Promise<void> {
     if (wakeInMs <= 0) return;
     if (wakeInMs <= this.services.maxInProcessWaitMs && !this.releaseRequested) {
-      const interrupted = AbortSignal.any([this.abort.signal, this.releaseSignal.signal]);
-      await delay(wakeInMs, undefined, { signal: interrupted }).catch(() => undefined);
+      // Held here, but a wait racing it that must park the run parks it with this wake time too.
+      const wait = { key, waitingFor, wakeInMs, inProcess: true };
+      this.parking.block(wait);
+      try {
+        const interrupted = AbortSignal.any([this.abort.signal, this.releaseSignal.signal]);
+        await delay(wakeInMs, undefined, { signal: interrupted }).catch(() => undefined);
+      } finally {
+        this.parking.unblock(wait);
+      }
       this.throwIfStopped();
       if (!this.releaseRequested) return;
     }
-    await this.park(key, waitingFor, wakeInMs);
+    await this.park({ key, waitingFor, wakeInMs, inProcess: false });
   }
 
-  // Parks the run until its stored wake time and stops this execution. `afterParked` runs once the
-  // run is parked (an event wait checks for an event that arrived meanwhile).
-  private async park(
-    key: string,
-    waitingFor: string,
-    wakeInMs: number,
-    afterParked?: () => Promise<boolean>,
-    recheckMs?: number,
-  ): Promise<never> {
-    const { db, onSuspended } = this.services;
-    if (this.parking) {
-      // Another wait of this run (Promise.all) is parking it already: stop with it.
-      await new Promise((resolve) => this.abort.signal.addEventListener('abort', resolve, { once: true }));
-      throw this.abort.signal.reason as Error;
+  // Blocks this call until the run parks (with every other wait in flight) and stops here, or
+  // until the run is stopped otherwise (cancelled, past its deadline, lease lost).
+  private async park(wait: PendingWait): Promise<never> {
+    this.parking.block(wait);
+    try {
+      await new Promise<void>((resolve) => {
+        if (this.abort.signal.aborted) resolve();
+        else this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } finally {
+      this.parking.unblock(wait);
     }
-    this.parking = true;
-    const parked = await retryOnDisconnect(
-      () => suspendRun(db, this.lease, { key, waitingFor, recheckMs }),
-      this.abort.signal,
-    );
-    if (!parked) this.loseLease();
-    this.throwIfStopped();
-    const wokenAtOnce = afterParked ? await retryOnDisconnect(afterParked, this.abort.signal) : false;
-    onSuspended(wokenAtOnce ? 0 : wakeInMs);
-    this.handedBack = true;
-    this.abort.abort(new LeaseLostError(this.id));
     throw this.abort.signal.reason as Error;
+  }
+
+  // Parks the run on all its waits: claimable again at the earliest wake time, or when one of its
+  // events arrives or children finishes; then stops this execution.
+  private async parkOn(waits: PendingWait[]): Promise<void> {
+    const { db, onSuspended, logger } = this.services;
+    const rechecks = waits.flatMap((wait) => (wait.recheckMs === undefined ? [] : [wait.recheckMs]));
+    const suspension = {
+      keys: waits.map((wait) => wait.key),
+      waitingFor: [...new Set(waits.map((wait) => wait.waitingFor))],
+      recheckMs: rechecks.length > 0 ? Math.min(...rechecks) : null,
+    };
+    const over = {
+      events: waits.flatMap((wait) => (wait.event === undefined ? [] : [wait.event])),
+      children: waits.flatMap((wait) => (wait.childId === undefined ? [] : [wait.childId])),
+    };
+    try {
+      const parked = await retryOnDisconnect(() => suspendRun(db, this.lease, suspension), this.abort.signal);
+      if (!parked) return this.loseLease();
+      const wokenAtOnce = await retryOnDisconnect(() => wakeIfWaitOver(db, this.id, over), this.abort.signal);
+      onSuspended(wokenAtOnce ? 0 : Math.min(...waits.map((wait) => wait.wakeInMs)));
+      this.handedBack = true;
+      this.abort.abort(new LeaseLostError(this.id));
+    } catch (error) {
+      if (this.abort.signal.aborted) return;
+      // The run stays leased to this worker until the lease expires; another claim replays it.
+      logger.error('could not park a waiting run; it is retried when its lease expires', {
+        runId: this.id,
+        error: (error as Error).message,
+      });
+      this.abort.abort(error);
+    }
   }
 
   // A replayed call must be the call the history recorded: same step, same arguments.

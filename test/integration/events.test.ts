@@ -4,6 +4,7 @@ import {
   WaitTimeoutError,
   Workflow,
   WorkflowFailedError,
+  sleep,
   step,
   waitForEvent,
 } from '../../src';
@@ -96,5 +97,50 @@ describe('events', () => {
     );
     expect(rows[0].n).toBe(0);
     void WorkflowFailedError;
+  });
+});
+
+@Workflow({ name: 'events-race-deadline' })
+class ApprovalOrExpiry {
+  async run(input: { expiresIn: '1500ms' | '60s' }): Promise<string> {
+    const outcome = await Promise.race([
+      waitForEvent<{ by: string }>('approved').then((event) => `approved by ${event.by}`),
+      sleep(input.expiresIn).then(() => 'expired'),
+    ]);
+    return step('record', () => `recorded: ${outcome}`);
+  }
+}
+
+@Workflow({ name: 'events-race-two-events' })
+class FirstOfTwoEvents {
+  async run(): Promise<string> {
+    return Promise.race([waitForEvent<string>('left'), waitForEvent<string>('right')]);
+  }
+}
+
+describe('racing durable waits', () => {
+  it('wakes a run parked on an event and a sleep at the sleep’s wake time when no event comes', async () => {
+    // Every sleep longer than 100 ms parks the run: the wake time must come from the sleep.
+    const zart = await db.zart({ worker: { maxInProcessWait: '100ms', pollInterval: '30s' } });
+    const handle = await zart.startWorkflow(ApprovalOrExpiry, { expiresIn: '1500ms' }, { id: 'race-expiry' });
+    expect(await handle.result({ timeout: '15s' })).toBe('recorded: expired');
+  });
+
+  it('wakes it at once for the event, and the sleep that lost the race does not park it again', async () => {
+    const zart = await db.zart({ worker: { maxInProcessWait: '100ms', pollInterval: '30s' } });
+    const handle = await zart.startWorkflow(ApprovalOrExpiry, { expiresIn: '60s' }, { id: 'race-approved' });
+    await waitFor(async () => (await zart.getRun('race-approved')).status === 'waiting');
+    await zart.sendEvent('race-approved', 'approved', { by: 'grace' });
+    expect(await handle.result({ timeout: '15s' })).toBe('recorded: approved by grace');
+  });
+
+  it('wakes a run racing two events for either of them', async () => {
+    const zart = await db.zart({ worker: { pollInterval: '30s' } });
+    const handle = await zart.startWorkflow(FirstOfTwoEvents, undefined as never, { id: 'race-two' });
+    await waitFor(async () => (await zart.getRun('race-two')).status === 'waiting');
+    await zart.sendEvent('race-two', 'right', 'right came first');
+    expect(await handle.result({ timeout: '15s' })).toBe('right came first');
+    const { rows } = await db.sql.query("SELECT name, consumed_by_key FROM zart.events WHERE run_id = 'race-two'");
+    expect(rows).toEqual([{ name: 'right', consumed_by_key: 'zart.event:right#0' }]);
   });
 });

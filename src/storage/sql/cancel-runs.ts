@@ -26,7 +26,7 @@ WITH RECURSIVE tree AS (
 ), parents AS (
   -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
   UPDATE ${t.runs} p
-  SET available_at = CASE WHEN p.status = 'waiting' AND p.waiting_for = 'child:' || c.id
+  SET available_at = CASE WHEN p.status = 'waiting' AND 'child:' || c.id = ANY(string_to_array(p.waiting_for, E'\\n'))
                           THEN now() ELSE p.available_at END
   FROM cancelled c JOIN ${t.runs} child ON child.id = c.id
   -- A parent cancelled by this same statement is left to the cancelled CTE (one update per row).

@@ -22,9 +22,9 @@ WITH finished AS (
 ), parent AS (
   -- The parent row is always updated (so locked), waiting or not: a parent parking on this child
   -- at this moment then waits for this commit, and its check after parking sees the child
-  -- finished (see wake-if-child-finished.ts). Only a parent waiting for this child is woken.
+  -- finished (see wake-if-wait-over.ts). Only a parent waiting for this child is woken.
   UPDATE ${t.runs} p
-  SET available_at = CASE WHEN p.status = 'waiting' AND p.waiting_for = 'child:' || finished.id
+  SET available_at = CASE WHEN p.status = 'waiting' AND 'child:' || finished.id = ANY(string_to_array(p.waiting_for, E'\\n'))
                           THEN now() ELSE p.available_at END
   FROM finished
   WHERE p.id = finished.parent_id

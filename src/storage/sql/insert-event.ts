@@ -8,7 +8,7 @@ import type { ZartDatabase } from '../zart-database';
 const insertSql = (t: { runs: string; events: string }) => `
 WITH run AS (
   UPDATE ${t.runs}
-  SET available_at = CASE WHEN status = 'waiting' AND waiting_for = 'event:' || $2 THEN now() ELSE available_at END,
+  SET available_at = CASE WHEN status = 'waiting' AND 'event:' || $2 = ANY(string_to_array(waiting_for, E'\\n')) THEN now() ELSE available_at END,
       updated_at = now()
   WHERE id = $1 AND status IN ('pending', 'running', 'waiting')
   RETURNING id, status
