@@ -4,7 +4,8 @@
 // more, hands each run back at its next step boundary, and past the drain time hands back the rest.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RunExecution, type ExecutionServices } from '../engine/run-execution';
+import type { ExecutionServices } from '../engine/execution-core';
+import { RunExecution } from '../engine/run-execution';
 import type { ResolvedWorkerOptions } from '../options/resolve-options';
 import { zartVersion } from '../options/zart-version';
 import type { WorkflowRegistry } from '../registry/workflow-registry';

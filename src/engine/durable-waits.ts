@@ -1,0 +1,251 @@
+// The durable waits of a run (a sleep, an event, a child's start and outcome) and how a run waits:
+// in-process for a short wake time, else parked with every other wait in flight (run-parking.ts).
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  NonDeterminismError,
+  RunIdConflictError,
+  RunNotFoundError,
+  WaitTimeoutError,
+  WorkflowCancelledError,
+  WorkflowFailedError,
+} from '../errors';
+import type { AnyClass } from '../registry/declarations';
+import { prepareInput } from '../registry/prepare-input';
+import { retryOnDisconnect } from '../storage/reconnect';
+import { consumeEvent } from '../storage/sql/consume-event';
+import type { NewCheckpoint } from '../storage/sql/insert-checkpoint';
+import { insertChildRun } from '../storage/sql/insert-child-run';
+import { readRunOutcome } from '../storage/sql/read-run-outcome';
+import { recordEventWait } from '../storage/sql/record-event-wait';
+import { recordSleep } from '../storage/sql/record-sleep';
+import { suspendRun } from '../storage/sql/suspend-run';
+import { wakeIfWaitOver } from '../storage/sql/wake-if-wait-over';
+import type { ExecutionCore } from './execution-core';
+import type { PendingWait } from './run-parking';
+
+// How often a parent parked on a child looks at it again without being woken.
+const childRecheckMs = 5_000;
+
+/**
+ * A durable sleep: the wake time is stored once (database clock). Short sleeps are waited here,
+ * holding the lease; longer ones, or any at shutdown, park the run until the wake time.
+ */
+export async function sleepDurably(run: ExecutionCore, durationMs: number): Promise<void> {
+  const name = 'zart.sleep';
+  const { key, seq } = run.nextCall(name);
+
+  let wakeInMs: number;
+  const stored = run.stored(key);
+  if (stored) {
+    if (stored.name !== name || stored.status !== 'sleeping') {
+      const error = new NonDeterminismError(run.id, key, `a call of step "${stored.name}"`, 'a durable sleep');
+      run.failFatally(error);
+    }
+    wakeInMs = stored.wakeInMs ?? 0;
+  } else {
+    run.throwIfFatal();
+    run.throwIfStopped();
+    const { db } = run.services;
+    const sleep = { key, seq, name, durationMs };
+    await run.fenced(() => recordSleep(db, run.lease, sleep));
+    wakeInMs = durationMs;
+  }
+  await waitUntilWake(run, key, 'sleep', wakeInMs);
+}
+
+/**
+ * Waits for the next event `event` sent to this run: consumes one that is already buffered,
+ * else records the wait (its deadline stored once) and parks the run until an event wakes it.
+ */
+export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: number | null): Promise<unknown> {
+  const name = `zart.event:${event}`;
+  const { key, seq } = run.nextCall(name);
+
+  const stored = run.stored(key);
+  if (stored) {
+    run.checkSameCall(key, name, null, stored);
+    if (stored.status !== 'waiting') return run.replayOutcome(stored);
+  }
+  run.throwIfFatal();
+  if (run.releaseRequested) await run.releaseHere();
+  run.throwIfStopped();
+  const { db, serializer } = run.services;
+  const wait = { key, event, seq, name };
+  const consumed = await run.fenced(() => consumeEvent(db, run.lease, wait));
+  if (consumed) return serializer.deserialize(consumed.payload);
+  if (!stored) {
+    await run.fenced(() => recordEventWait(db, run.lease, { key, seq, name, timeoutMs }));
+  } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
+    const timeout = new WaitTimeoutError(`event "${event}" for run "${run.id}"`, timeoutMs ?? 0);
+    await run.checkpoint({
+      key,
+      seq,
+      name,
+      argsHash: null,
+      status: 'failed',
+      output: null,
+      error: run.serializeError(timeout),
+      attempts: 1,
+      durationMs: 0,
+    });
+    throw timeout;
+  }
+  const wakeInMs = stored?.wakeInMs ?? timeoutMs ?? Infinity;
+  return park(run, { key, waitingFor: `event:${event}`, event, wakeInMs, inProcess: false });
+}
+
+/** Starts a child run exactly once: the child row and the checkpoint of its id commit together. */
+export async function startChildOnce(
+  run: ExecutionCore,
+  workflow: AnyClass | string,
+  input: unknown,
+  id: string | undefined,
+): Promise<string> {
+  const { db, serializer, registry, wakeUps } = run.services;
+  const definition = registry.get(workflow);
+  const name = 'zart.child';
+  const { key, seq } = run.nextCall(name);
+  const argsHash = run.hashArguments([definition.name, input, id ?? null]);
+  const stored = run.stored(key);
+  if (stored) {
+    run.checkSameCall(key, name, argsHash, stored);
+    return run.replayOutcome<string>(stored);
+  }
+  run.throwIfFatal();
+  if (run.releaseRequested) await run.releaseHere();
+  run.throwIfStopped();
+  const prepared = await prepareInput(definition, input);
+  const childId = id ?? `${run.id}/${key}`;
+  const child = {
+    id: childId,
+    workflow: definition.name,
+    version: definition.version,
+    queue: definition.queue,
+    input: serializer.serialize(prepared, `the input of child workflow "${definition.name}"`),
+    timeoutMs: definition.timeoutMs,
+  };
+  const output = serializer.serialize(childId, 'a child id');
+  const start = await run.fenced(() => insertChildRun(db, run.lease, { key, seq, name, argsHash, output }, child));
+  const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+    run.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: 0, ...outcome });
+  if (!start.started) {
+    const conflict = new RunIdConflictError(
+      childId,
+      start.existingWorkflow,
+      definition.name,
+      `startChild(${definition.name}, { id: "${childId}" }): that id already belongs to ${
+        start.existingParent === null ? 'a top-level run' : `a child of run "${start.existingParent}"`
+      } of workflow "${start.existingWorkflow}"; a child id must be new (it starts exactly one run).`,
+    );
+    // Stored, so a replay throws the same error whatever has become of that other run.
+    await record({ status: 'failed', output: null, error: run.serializeError(conflict) });
+    throw conflict;
+  }
+  void wakeUps.publish();
+  return childId;
+}
+
+/** A durable wait for a child's outcome, checkpointed once the child has finished. */
+export async function takeChildOutcome(run: ExecutionCore, childId: string): Promise<unknown> {
+  const { db, serializer } = run.services;
+  const name = `zart.child-result:${childId}`;
+  const { key, seq } = run.nextCall(name);
+  const stored = run.stored(key);
+  if (stored) {
+    run.checkSameCall(key, name, null, stored);
+    return run.replayOutcome(stored);
+  }
+  run.throwIfFatal();
+  if (run.releaseRequested) await run.releaseHere();
+  run.throwIfStopped();
+  const row = await run.fenced(() => readRunOutcome(db, childId));
+  if (!row) throw new RunNotFoundError(childId);
+  const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+    run.checkpoint({ key, seq, name, argsHash: null, attempts: 1, durationMs: 0, ...outcome });
+  if (row.status === 'completed') {
+    await record({ status: 'completed', output: row.output, error: null });
+    return serializer.deserialize(row.output);
+  }
+  if (row.status === 'failed' || row.status === 'cancelled') {
+    const failure =
+      row.status === 'cancelled'
+        ? new WorkflowCancelledError(childId)
+        : new WorkflowFailedError(childId, serializer.deserialize(row.error));
+    await record({ status: 'failed', output: null, error: run.serializeError(failure) });
+    throw failure;
+  }
+  // A child's finish wakes the parent; the parent also looks again every 5 s, so no lost wake-up
+  // can leave it waiting forever.
+  const recheck = { wakeInMs: childRecheckMs, recheckMs: childRecheckMs };
+  return park(run, { key, waitingFor: `child:${childId}`, childId, ...recheck, inProcess: false });
+}
+
+/** Waits until a stored wake time: in-process when short, else parks the run (and stops here). */
+export async function waitUntilWake(
+  run: ExecutionCore,
+  key: string,
+  waitingFor: string,
+  wakeInMs: number,
+): Promise<void> {
+  if (wakeInMs <= 0) return;
+  if (wakeInMs <= run.services.maxInProcessWaitMs && !run.releaseRequested) {
+    // Held here, but a wait racing it that must park the run parks it with this wake time too.
+    const wait = { key, waitingFor, wakeInMs, inProcess: true };
+    run.parking.block(wait);
+    try {
+      const interrupted = AbortSignal.any([run.signal, run.releaseSignal]);
+      await delay(wakeInMs, undefined, { signal: interrupted }).catch(() => undefined);
+    } finally {
+      run.parking.unblock(wait);
+    }
+    run.throwIfStopped();
+    if (!run.releaseRequested) return;
+  }
+  await park(run, { key, waitingFor, wakeInMs, inProcess: false });
+}
+
+// Blocks this call until the run parks (with every other wait in flight) and stops here, or
+// until the run is stopped otherwise (cancelled, past its deadline, lease lost).
+async function park(run: ExecutionCore, wait: PendingWait): Promise<never> {
+  run.parking.block(wait);
+  try {
+    await new Promise<void>((resolve) => {
+      if (run.signal.aborted) resolve();
+      else run.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    run.parking.unblock(wait);
+  }
+  throw run.signal.reason as Error;
+}
+
+// Parks the run on all its waits: claimable again at the earliest wake time, or when one of its
+// events arrives or children finishes; then stops this execution.
+export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<void> {
+  const { db, onSuspended, logger } = run.services;
+  const rechecks = waits.flatMap((wait) => (wait.recheckMs === undefined ? [] : [wait.recheckMs]));
+  const suspension = {
+    keys: waits.map((wait) => wait.key),
+    waitingFor: [...new Set(waits.map((wait) => wait.waitingFor))],
+    recheckMs: rechecks.length > 0 ? Math.min(...rechecks) : null,
+  };
+  const over = {
+    events: waits.flatMap((wait) => (wait.event === undefined ? [] : [wait.event])),
+    children: waits.flatMap((wait) => (wait.childId === undefined ? [] : [wait.childId])),
+  };
+  try {
+    const parked = await retryOnDisconnect(() => suspendRun(db, run.lease, suspension), run.signal);
+    if (!parked) return run.loseLease();
+    const wokenAtOnce = await retryOnDisconnect(() => wakeIfWaitOver(db, run.id, over), run.signal);
+    onSuspended(wokenAtOnce ? 0 : Math.min(...waits.map((wait) => wait.wakeInMs)));
+    run.handBack();
+  } catch (error) {
+    if (run.signal.aborted) return;
+    // The run stays leased to this worker until the lease expires; another claim replays it.
+    logger.error('could not park a waiting run; it is retried when its lease expires', {
+      runId: run.id,
+      error: (error as Error).message,
+    });
+    run.stopWith(error as Error);
+  }
+}

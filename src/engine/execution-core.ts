@@ -1,0 +1,70 @@
+// What the parts of an execution (step calls, durable waits) share: the run's identity, lease and
+// stop signal, the services of the process, and the bookkeeping of its replay (keys, checkpoints).
+import type { RunScope } from '../context/run-context';
+import type { ZartLogger } from '../logging/zart-logger';
+import type { RegisteredWorkflow, WorkflowRegistry } from '../registry/workflow-registry';
+import type { Serializer, StoredValue } from '../serialization/serializer';
+import type { CheckpointWriter } from '../storage/checkpoint-writer';
+import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
+import type { CheckpointRow } from '../storage/sql/load-checkpoints';
+import type { ZartDatabase } from '../storage/zart-database';
+import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
+import type { RunParking } from './run-parking';
+
+/** @internal What an execution needs from the process around it. */
+export interface ExecutionServices {
+  db: ZartDatabase;
+  serializer: Serializer;
+  logger: ZartLogger;
+  owner: string;
+  resolve: (target: RegisteredWorkflow['target']) => object;
+  checkpoints: CheckpointWriter;
+  wakeUps: WakeUpPublisher;
+  /** Waits up to this long are held in-process; longer ones park the run (status waiting). */
+  maxInProcessWaitMs: number;
+  /** A run was parked until `wakeInMs` from now: the worker sets a timer to claim it then. */
+  onSuspended: (wakeInMs: number) => void;
+  /** The workflows children may be started from. */
+  registry: WorkflowRegistry;
+}
+
+/** @internal One execution of a run, as its step calls and durable waits see it. */
+export interface ExecutionCore extends RunScope {
+  readonly id: string;
+  readonly services: ExecutionServices;
+  readonly lease: RunLease;
+  /** Aborted when this execution must stop: parked, handed back, cancelled, past its deadline, lease lost. */
+  readonly signal: AbortSignal;
+  /** Aborted at shutdown, so an in-process wait ends early. */
+  readonly releaseSignal: AbortSignal;
+  /** Shutdown asked the run to be handed back at its next step boundary. */
+  readonly releaseRequested: boolean;
+  readonly parking: RunParking;
+
+  /** The next call's key (`name#n`) and sequence number; taken synchronously, before any await. */
+  nextCall(name: string): { key: string; seq: number };
+  /** The checkpoint stored under `key` when this execution began. */
+  stored(key: string): CheckpointRow | undefined;
+  /** Throws NonDeterminismError (and fails the run) if a replayed call contradicts its history. */
+  checkSameCall(key: string, name: string, argsHash: string | null, stored: CheckpointRow): void;
+  /** The stored output, or the stored failure thrown. */
+  replayOutcome<T>(stored: CheckpointRow): Awaited<T>;
+  /** Writes a checkpoint, fenced; a write that cannot be stored fails the run. */
+  checkpoint(checkpoint: NewCheckpoint): Promise<void>;
+  /** A fenced write that may outlive a dropped connection; a lost lease stops the execution. */
+  fenced<T>(write: () => Promise<T>): Promise<T>;
+  throwIfStopped(): void;
+  /** Throws the error that fails the run whatever it does next, if there is one. */
+  throwIfFatal(): void;
+  /** Records `error` as the run's fatal error and throws it. */
+  failFatally(error: Error): never;
+  /** Hands the run back (shutdown) and stops this execution. */
+  releaseHere(): Promise<void>;
+  loseLease(): void;
+  /** The run was parked: stop this execution, which handed it back. */
+  handBack(): void;
+  /** Stop this execution with `error` (the run stays leased here until the lease expires). */
+  stopWith(error: Error): void;
+  hashArguments(args: readonly unknown[] | undefined): string | null;
+  serializeError(error: unknown): StoredValue;
+}
