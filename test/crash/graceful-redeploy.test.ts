@@ -1,61 +1,42 @@
-import { Client } from 'pg';
 import { useTestDatabase } from '../support/test-zart';
-import { spawnTypeScript } from '../support/child-process';
+import { useCrashHarness } from '../support/crash-harness';
 import { SlowSteps } from './fixtures/slow-steps.workflow';
 import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
+// A long lease and a slow poll: only the hand-back and its notification can explain a quick resume.
+const { startWorker, stop } = useCrashHarness(db, { ZART_LEASE: '60s', ZART_POLL_INTERVAL: '20s' });
 
 describe('a redeploy: SIGTERM to a worker with 20 runs in flight', () => {
-  let sql: Client;
-  beforeAll(async () => {
-    sql = new Client({ connectionString: db.url });
-    await sql.connect();
-    await sql.query('CREATE TABLE effects (run_id text, step int, pid int, at timestamptz)');
-  });
-  afterAll(async () => {
-    await sql.end();
-  });
-
   it('runs no step twice and the new process resumes every run at once', async () => {
     const client = await db.client();
-    // A long lease and a slow poll: only the hand-back and its notification can explain a quick resume.
-    const env = { DATABASE_URL: db.url, ZART_LEASE: '60s', ZART_POLL_INTERVAL: '20s' };
     // The new deployment boots first (ts-node takes seconds) and is frozen until the switch-over,
     // so every run is claimed by the old one.
-    const next = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
-    await next.waitForLine('READY', 45_000);
+    const next = await startWorker();
     next.process.kill('SIGSTOP');
-    const old = spawnTypeScript('test/crash/fixtures/worker-process.ts', env);
-    await old.waitForLine('READY', 45_000);
+    const old = await startWorker();
     const ids = Array.from({ length: 20 }, (_, i) => `redeploy-${i}`);
     for (const id of ids) await client.startWorkflow(SlowSteps, { runId: id }, { id });
     await waitFor(async () => {
-      const { rows } = await sql.query('SELECT count(DISTINCT run_id)::int AS n FROM effects');
+      const { rows } = await db.sql.query('SELECT count(DISTINCT run_id)::int AS n FROM effects');
       return rows[0].n === 20;
     });
 
-    try {
-      next.process.kill('SIGCONT');
-      old.process.kill('SIGTERM');
-      await old.waitForLine('SHUT_DOWN', 30_000);
-      expect(await old.exited).toBe(0);
+    next.process.kill('SIGCONT');
+    await stop(old, 30_000);
+    expect(await old.exited).toBe(0);
 
-      const results = await Promise.all(ids.map((id) => client.getHandle<number>(id).result({ timeout: '60s' })));
-      expect(results).toEqual(ids.map(() => 21));
-    } finally {
-      next.process.kill('SIGKILL');
-      await next.exited;
-    }
+    const results = await Promise.all(ids.map((id) => client.getHandle<number>(id).result({ timeout: '60s' })));
+    expect(results).toEqual(ids.map(() => 21));
 
-    const { rows } = await sql.query<{ run_id: string; step: number; n: number }>(
+    const { rows } = await db.sql.query<{ run_id: string; step: number; n: number }>(
       'SELECT run_id, step, count(*)::int AS n FROM effects GROUP BY run_id, step',
     );
     expect(rows).toHaveLength(20 * 6);
     expect(rows.filter((r) => r.n !== 1)).toEqual([]);
 
     // Each run moved: the old process ran its first steps, the new one the rest, promptly.
-    const gaps = await sql.query<{ run_id: string; old_steps: number; gap_ms: number }>(
+    const gaps = await db.sql.query<{ run_id: string; old_steps: number; gap_ms: number }>(
       `SELECT run_id,
               count(*) FILTER (WHERE pid = $1)::int AS old_steps,
               (extract(epoch FROM min(at) FILTER (WHERE pid = $2) - max(at) FILTER (WHERE pid = $1)) * 1000)::float8 AS gap_ms
