@@ -38,8 +38,9 @@ export function useCrashHarness(db: TestContext, defaults: Record<string, string
     await db.sql.query('CREATE TABLE effects (seq serial PRIMARY KEY, run_id text, step int, pid int, at timestamptz)');
   });
   afterEach(async () => {
-    for (const child of spawned.splice(0)) child.process.kill('SIGKILL');
-    await Promise.all(spawned.map((child) => child.exited));
+    const children = spawned.splice(0);
+    for (const child of children) child.process.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.exited));
   });
 
   const spawnWorker = (env: Record<string, string> = {}): ChildHandle => {
