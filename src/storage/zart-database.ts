@@ -130,12 +130,18 @@ export class ZartDatabase {
     const lockName = `zart.migrate:${this.schema}`;
     try {
       await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+      let migrated = false;
       try {
         await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
         const applied = await this.dataSource.runMigrations({ transaction: 'all' });
+        migrated = true;
         return applied.map((migration) => migration.name);
       } finally {
-        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]);
+        // After a failure the connection may be gone (and the lock with it): the unlock's own
+        // error must not hide the one that explains what went wrong.
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]).catch((error: unknown) => {
+          if (migrated) throw error;
+        });
       }
     } finally {
       await runner.release();
