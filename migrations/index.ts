@@ -1,5 +1,10 @@
 // Every migration, in order. Zart runs them at start() and `zart migrate` under an advisory lock.
 import { CreateCoreTables1764000000000 } from './1764000000000-create-core-tables';
 import { StepArgumentsAndClaimOrder1764100000000 } from './1764100000000-step-arguments-and-claim-order';
+import { CrashRecoveries1764200000000 } from './1764200000000-crash-recoveries';
 
-export const zartMigrations = [CreateCoreTables1764000000000, StepArgumentsAndClaimOrder1764100000000];
+export const zartMigrations = [
+  CreateCoreTables1764000000000,
+  StepArgumentsAndClaimOrder1764100000000,
+  CrashRecoveries1764200000000,
+];

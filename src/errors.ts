@@ -236,6 +236,29 @@ export class StepTimeoutError extends ZartError {
 }
 named(StepTimeoutError, 'StepTimeoutError');
 
+/**
+ * A run was taken over from a dead worker more times in a row than `@Workflow({ maxRecoveries })`
+ * allows without making progress: its next step fails the run instead of running again.
+ */
+export class CrashLoopError extends ZartError {
+  readonly runId: string;
+  readonly stepKey: string;
+  readonly recoveries: number;
+
+  constructor(runId: string, stepKey: string, recoveries: number) {
+    super(
+      'ZART_CRASH_LOOP',
+      `Run "${runId}" was taken over from a dead worker ${recoveries} times in a row without making progress; ` +
+        `step "${stepKey}", where it stood, is not run again. Find out why the process dies there (memory, ` +
+        'a native crash, process.exit), then resume(runId); raise @Workflow({ maxRecoveries }) if such crashes are expected.',
+    );
+    this.runId = runId;
+    this.stepKey = stepKey;
+    this.recoveries = recoveries;
+  }
+}
+named(CrashLoopError, 'CrashLoopError');
+
 /** A run passed its `@Workflow({ timeout })` deadline. */
 export class DeadlineExceededError extends ZartError {
   readonly runId: string;
@@ -311,6 +334,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   WaitTimeoutError,
   StepTimeoutError,
   DeadlineExceededError,
+  CrashLoopError,
   LeaseLostError,
   SerializationError,
   ConfigurationError,

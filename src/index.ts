@@ -57,6 +57,7 @@ export {
   WaitTimeoutError,
   StepTimeoutError,
   DeadlineExceededError,
+  CrashLoopError,
   LeaseLostError,
   SerializationError,
   ConfigurationError,

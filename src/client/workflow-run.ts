@@ -17,6 +17,8 @@ export interface WorkflowRun {
   /** The error of a failed run, rehydrated, else undefined. */
   error: unknown;
   attempt: number;
+  /** Takeovers from a dead worker in a row without progress; see `@Workflow({ maxRecoveries })`. */
+  recoveries: number;
   parentId: string | null;
   createdAt: Date;
   updatedAt: Date;

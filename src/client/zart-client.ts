@@ -376,6 +376,7 @@ export class ZartClient {
       output: value(row.output),
       error: value(row.error),
       attempt: row.attempt,
+      recoveries: row.recoveries,
       parentId: row.parentId,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,

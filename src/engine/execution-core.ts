@@ -56,6 +56,8 @@ export interface ExecutionCore extends RunScope {
   throwIfStopped(): void;
   /** Throws the error that fails the run whatever it does next, if there is one. */
   throwIfFatal(): void;
+  /** Fails the run with CrashLoopError at `key` if dead workers took it over too often in a row. */
+  throwIfCrashLooping(key: string): void;
   /** Records `error` as the run's fatal error and throws it. */
   failFatally(error: Error): never;
   /** Hands the run back (shutdown) and stops this execution. */

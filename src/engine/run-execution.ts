@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
 import {
+  CrashLoopError,
   LeaseLostError,
   NonDeterminismError,
   SerializationError,
@@ -269,6 +270,11 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   throwIfFatal(): void {
     if (this.fatal) throw this.fatal;
+  }
+
+  throwIfCrashLooping(key: string): void {
+    const { recoveries } = this.claim;
+    if (recoveries > this.definition.maxRecoveries) this.failFatally(new CrashLoopError(this.id, key, recoveries));
   }
 
   failFatally(error: Error): never {

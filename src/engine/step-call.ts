@@ -44,6 +44,7 @@ export async function executeStep<T>(
   run.throwIfFatal();
   if (run.releaseRequested) await run.releaseHere();
   run.throwIfStopped();
+  run.throwIfCrashLooping(key);
 
   for (; ; attempt++) {
     const step: { -readonly [K in keyof StepInfo]: StepInfo[K] } = {

@@ -38,6 +38,12 @@ export interface WorkflowOptions {
   retry?: RetryPolicy;
   /** A deadline from the first start: past it the run fails with DeadlineExceededError. */
   timeout?: Duration;
+  /**
+   * How many times in a row a run may be taken over from a dead worker without making progress
+   * before its next step fails it with CrashLoopError instead of running (and killing a worker)
+   * again. Default 10.
+   */
+  maxRecoveries?: number;
 }
 
 /** Options of `@Step()`, `registerStep()` and `step()`. */

@@ -15,6 +15,7 @@ export interface RegisteredWorkflow {
   readonly inputClass: InputClass | undefined;
   readonly retry: ResolvedRetryPolicy;
   readonly timeoutMs: number | null;
+  readonly maxRecoveries: number;
 }
 
 // design:paramtypes gives these for plain or missing parameter types: nothing to validate.
@@ -87,6 +88,10 @@ export class WorkflowRegistry {
   }
 }
 
+// Ten takeovers without progress: far more than unrelated crashes produce, few enough that a step
+// that kills its process stops taking workers down within minutes.
+const defaultMaxRecoveries = 10;
+
 function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
   const { target, options } = declaration;
   if (typeof (target.prototype as { run?: unknown }).run !== 'function') {
@@ -105,6 +110,12 @@ function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
   } catch (error) {
     throw new ConfigurationError((error as Error).message);
   }
+  const maxRecoveries = options.maxRecoveries ?? defaultMaxRecoveries;
+  if (!Number.isInteger(maxRecoveries) || maxRecoveries < 0) {
+    throw new ConfigurationError(
+      `@Workflow() ${target.name}: maxRecoveries must be a whole number of 0 or more, got ${String(options.maxRecoveries)}.`,
+    );
+  }
   const queue = options.queue ?? 'default';
-  return { name, target, version: options.version ?? null, queue, inputClass, retry, timeoutMs };
+  return { name, target, version: options.version ?? null, queue, inputClass, retry, timeoutMs, maxRecoveries };
 }

@@ -40,7 +40,7 @@ describe('history', () => {
     await db.sql.query('ANALYZE zart.runs');
     await db.sql.query('BEGIN');
     try {
-      await db.sql.query(`PREPARE claim AS ${claimSql({ runs: '"zart"."runs"' })}`);
+      await db.sql.query(`PREPARE claim AS ${claimSql({ runs: '"zart"."runs"', steps: '"zart"."steps"' })}`);
       const { rows } = await db.sql.query(
         `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim('explain', '{default}', '{history-noop}', 10, 30000)`,
       );

@@ -28,6 +28,7 @@ describe('migrations', () => {
     expect(rows.map((r: { name: string }) => r.name)).toEqual([
       'CreateCoreTables1764000000000',
       'StepArgumentsAndClaimOrder1764100000000',
+      'CrashRecoveries1764200000000',
     ]);
     const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",

@@ -66,6 +66,14 @@ export class RunEntity {
   @Column({ name: 'deadline_at', type: 'timestamptz', nullable: true })
   deadlineAt!: Date | null;
 
+  /** Takeovers from a dead worker in a row without progress (see claim-runs.ts). */
+  @Column({ type: 'integer', default: 0 })
+  recoveries!: number;
+
+  /** The run's checkpoint count plus attempts at its last takeover: unchanged means no progress. */
+  @Column({ name: 'progress_mark', type: 'bigint', nullable: true })
+  progressMark!: string | null;
+
   @Column({ name: 'waiting_for', type: 'text', nullable: true })
   waitingFor!: string | null;
 

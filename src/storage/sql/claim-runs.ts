@@ -14,12 +14,14 @@ export interface ClaimedRun {
   leaseEpoch: number;
   /** Milliseconds to the run's deadline by the database clock; null without one. */
   deadlineInMs: number | null;
+  /** Times in a row the run was taken over from a dead worker without making progress. */
+  recoveries: number;
 }
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
 // history does not slow the claim down. Lease times come from the database clock.
 /** @internal The statement text, exported for EXPLAIN in tests and benchmarks. */
-export const claimSql = (t: { runs: string }) => `
+export const claimSql = (t: { runs: string; steps: string }) => `
 WITH due AS (
   SELECT id FROM ${t.runs}
   WHERE status IN ('pending', 'waiting') AND available_at <= now()
@@ -44,12 +46,22 @@ SET status = 'running',
     lease_epoch = r.lease_epoch + 1,
     lease_expires_at = now() + make_interval(secs => $5::double precision / 1000),
     waiting_for = NULL,
+    -- A takeover of an expired lease is a crash recovery; it counts as one more in a row unless
+    -- the run has checkpointed or failed an attempt since the last one. Any other claim resets it.
+    -- The steps are only counted on this rare branch.
+    recoveries = CASE WHEN r.status <> 'running' THEN 0
+                      WHEN r.progress_mark IS NOT DISTINCT FROM (SELECT count(*) + coalesce(sum(s.attempts), 0)
+                                                                FROM ${t.steps} s WHERE s.run_id = r.id)
+                      THEN r.recoveries + 1
+                      ELSE 1 END,
+    progress_mark = CASE WHEN r.status <> 'running' THEN NULL
+                         ELSE (SELECT count(*) + coalesce(sum(s.attempts), 0) FROM ${t.steps} s WHERE s.run_id = r.id) END,
     started_at = coalesce(r.started_at, now()),
     updated_at = now()
 FROM candidates
 WHERE r.id = candidates.id
 RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
-          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs"`;
+          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries`;
 
 export async function claimRuns(
   db: ZartDatabase,

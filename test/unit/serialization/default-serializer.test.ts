@@ -1,3 +1,4 @@
+import * as zart from '../../../src';
 import {
   DefaultSerializer,
   LeaseLostError,
@@ -95,5 +96,22 @@ describe('DefaultSerializer with binary data and class instances', () => {
     expect(() => new DefaultSerializer().serialize({ field: value }, 'v')).toThrow(
       expect.objectContaining({ path: '$.field', message: expect.stringContaining(reason) as string }) as Error,
     );
+  });
+});
+
+describe('every public Zart error class', () => {
+  it('comes back from storage as itself, not as a plain Error', () => {
+    const errorClasses = Object.values(zart).filter(
+      (value): value is typeof ZartError => typeof value === 'function' && value.prototype instanceof Error,
+    );
+    expect(errorClasses.length).toBeGreaterThan(15);
+    for (const errorClass of errorClasses) {
+      // Built without its constructor: only the class matters for rehydration.
+      const error = Object.create(errorClass.prototype) as Error;
+      Object.defineProperty(error, 'message', { value: 'stored', writable: true, configurable: true });
+      // Stored by one process, read by another that never serialized this class itself.
+      const stored = JSON.parse(JSON.stringify(new DefaultSerializer().serialize(error, 'an error'))) as StoredValue;
+      expect(new DefaultSerializer().deserialize(stored)).toBeInstanceOf(errorClass);
+    }
   });
 });
