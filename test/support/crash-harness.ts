@@ -35,7 +35,9 @@ export function useCrashHarness(db: TestContext, defaults: Record<string, string
   const spawned: ChildHandle[] = [];
   beforeAll(async () => {
     // `at`: set by fixtures that time steps on the database clock (the redeploy hand-off gap).
-    await db.sql.query('CREATE TABLE effects (seq serial PRIMARY KEY, run_id text, step int, pid int, at timestamptz)');
+    await db.sql.query(
+      'CREATE TABLE effects (seq serial PRIMARY KEY, run_id text, step int, pid int, at timestamptz DEFAULT clock_timestamp())',
+    );
   });
   afterEach(async () => {
     const children = spawned.splice(0);
