@@ -1,5 +1,6 @@
 // ZartClient: starts and inspects runs without executing any (no worker). Zart extends it with a
 // worker. Both validate inputs before writing, and both can await any run's result.
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -79,6 +80,8 @@ export class ZartClient {
   async start(): Promise<void> {
     if (this.db) return;
     this.closing = new AbortController();
+    // Every pending result() waits on this signal: any number of them may be in flight.
+    setMaxListeners(0, this.closing.signal);
     this.registry = WorkflowRegistry.compile();
     const db = await ZartDatabase.open(this.options.connection, this.options.schema);
     try {
