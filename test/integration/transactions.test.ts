@@ -12,6 +12,7 @@ import {
 } from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { silentLogger } from '../support/silent-logger';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -93,6 +94,23 @@ class DroppedConnection {
   }
 }
 
+let stealLease: (() => Promise<void>) | undefined;
+
+@Workflow({ name: 'tx-lease-lost' })
+class LeaseLostMidTransaction {
+  async run(): Promise<string> {
+    return step(
+      'write-then-lose-the-lease',
+      async () => {
+        await stepTransaction().getRepository(OrderRow).insert({ id: 'order-fenced', cents: 7 });
+        await stealLease?.(); // another worker takes the run over before this transaction commits
+        return 'committed';
+      },
+      { transaction: true },
+    );
+  }
+}
+
 describe('transactions', () => {
   let app: DataSource;
   let zart: Zart;
@@ -136,6 +154,36 @@ describe('transactions', () => {
       { id: 'order-dropped', cents: 4 },
     ]);
     expect(await zart.getSteps('tx-dropped')).toEqual([expect.objectContaining({ status: 'completed', attempts: 1 })]);
+  });
+
+  it('roll back a transactional step whose run was taken over before it committed', async () => {
+    stealLease = async () => {
+      await db.sql.query(
+        "UPDATE zart.runs SET lease_owner = 'another-worker', lease_epoch = lease_epoch + 1, lease_expires_at = now() + interval '1 hour' WHERE id = 'tx-fenced'",
+      );
+    };
+    try {
+      await zart.startWorkflow(LeaseLostMidTransaction, undefined as never, { id: 'tx-fenced' });
+      await waitFor(
+        async () =>
+          (await db.sql.query("SELECT 1 FROM zart.runs WHERE id = 'tx-fenced' AND lease_owner = 'another-worker'"))
+            .rowCount === 1,
+      );
+      // The step's transaction was open when the lease moved; wait until no session is busy.
+      await waitFor(
+        async () =>
+          (
+            await db.sql.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'",
+            )
+          ).rowCount === 0,
+      );
+      expect(await app.getRepository(OrderRow).findOneBy({ id: 'order-fenced' })).toBeNull();
+      expect(await zart.getSteps('tx-fenced')).toEqual([]);
+      expect(await zart.getRun('tx-fenced')).toMatchObject({ status: 'running' });
+    } finally {
+      stealLease = undefined;
+    }
   });
 
   it('use the application’s DataSource once it is initialised, even after start(), and say when it is not', async () => {
