@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
+import { checkEventName, checkRunId } from '../storage/identifiers';
 import {
   ConfigurationError,
   DeadlineExceededError,
@@ -119,11 +120,7 @@ export class ZartClient {
     const db = this.connected();
     const definition = this.registry!.get(workflow);
     const id = options.id ?? randomUUID();
-    if (typeof id !== 'string' || id.length === 0 || id.length > 512) {
-      throw new ConfigurationError(
-        `A run id must be a non-empty string of at most 512 characters, got ${JSON.stringify(id)}.`,
-      );
-    }
+    checkRunId(id, 'startWorkflow({ id })');
     const prepared = await prepareInput(definition, input);
     const stored = this.options.serializer.serialize(prepared, `the input of workflow "${definition.name}"`);
     const newRun = {
@@ -216,8 +213,7 @@ export class ZartClient {
    */
   async sendEvent(id: string, name: string, payload?: unknown): Promise<void> {
     const db = this.connected();
-    if (typeof name !== 'string' || name.length === 0)
-      throw new ConfigurationError('sendEvent() needs a non-empty event name.');
+    checkEventName(name, 'sendEvent()');
     const stored = this.options.serializer.serialize(payload, `the payload of event "${name}"`);
     const { eventId, status } = await insertEvent(db, { runId: id, name, payload: stored });
     if (status === undefined) throw new RunNotFoundError(id);

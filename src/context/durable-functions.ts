@@ -1,5 +1,6 @@
 // The durable functions a workflow calls between steps: sleep(), now() and randomUUID(). They read
 // the current run from the run context; outside a workflow they throw NotInWorkflowError.
+import { checkEventName, checkRunId } from '../storage/identifiers';
 import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
@@ -39,8 +40,7 @@ export interface WaitForEventOptions {
  */
 export async function waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
   const run = runOf('waitForEvent');
-  if (typeof name !== 'string' || name.length === 0)
-    throw new ConfigurationError('waitForEvent(name) needs a non-empty event name.');
+  checkEventName(name, 'waitForEvent(name)');
   const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, 'waitForEvent({ timeout })');
   return (await run.waitForEvent(name, timeoutMs)) as T;
 }
@@ -71,6 +71,7 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
   options: StartChildOptions = {},
 ): Promise<ChildHandle<WorkflowOutput<W>>> {
   const run = runOf('startChild');
+  if (options.id !== undefined) checkRunId(options.id, 'startChild({ id })');
   const id = await run.startChild(workflow, input, options.id);
   return {
     id,

@@ -15,6 +15,7 @@ import { retryOnDisconnect } from '../storage/reconnect';
 import { consumeEvent } from '../storage/sql/consume-event';
 import type { NewCheckpoint } from '../storage/sql/insert-checkpoint';
 import { insertChildRun } from '../storage/sql/insert-child-run';
+import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { recordEventWait } from '../storage/sql/record-event-wait';
 import { recordSleep } from '../storage/sql/record-sleep';
@@ -128,6 +129,11 @@ export async function startChildOnce(
   const start = await run.fenced(() => insertChildRun(db, run.lease, { key, seq, name, argsHash, output }, child));
   const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
     run.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: 0, ...outcome });
+  // Our own statement, retried after its reply was lost, finds the child it committed.
+  if (!start.started && start.existingParent === run.id) {
+    const stored = await run.fenced(() => loadCheckpoint(db, run.id, key));
+    if (stored?.status === 'completed') return childId;
+  }
   if (!start.started) {
     const conflict = new RunIdConflictError(
       childId,
@@ -195,6 +201,7 @@ export async function waitUntilWake(
     try {
       const interrupted = AbortSignal.any([run.signal, run.releaseSignal]);
       await delay(wakeInMs, undefined, { signal: interrupted }).catch(() => undefined);
+      if (run.parking.parked) await stopped(run);
     } finally {
       run.parking.unblock(wait);
     }
@@ -209,14 +216,19 @@ export async function waitUntilWake(
 async function park(run: ExecutionCore, wait: PendingWait): Promise<never> {
   run.parking.block(wait);
   try {
-    await new Promise<void>((resolve) => {
-      if (run.signal.aborted) resolve();
-      else run.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await stopped(run);
   } finally {
     run.parking.unblock(wait);
   }
   throw run.signal.reason as Error;
+}
+
+// Resolves when this execution stops (parked, cancelled, past its deadline, lease lost).
+function stopped(run: ExecutionCore): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (run.signal.aborted) resolve();
+    else run.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 // Parks the run on all its waits: claimable again at the earliest wake time, or when one of its

@@ -26,6 +26,7 @@ export class RunParking {
   private readonly waits = new Set<PendingWait>();
   private scheduled = false;
   private closed = false;
+  private parkedHere = false;
 
   /** `park` is called once, with every wait in flight, when the run should park. */
   constructor(private readonly park: (waits: PendingWait[]) => void) {}
@@ -59,6 +60,14 @@ export class RunParking {
     this.closed = true;
   }
 
+  /**
+   * Whether the run is being parked. An in-process wait that ends now must not go on: the run
+   * is already claimable again, and a step it started would run beside the next execution.
+   */
+  get parked(): boolean {
+    return this.parkedHere;
+  }
+
   // Decided after the current turn's promise callbacks, so workflow code that goes on from a
   // settled call (the winner of a race) issues its next durable call first and keeps the run here.
   private schedule(): void {
@@ -70,6 +79,7 @@ export class RunParking {
       const waits = [...this.waits];
       if (!waits.some((wait) => !wait.inProcess)) return;
       this.closed = true;
+      this.parkedHere = true;
       this.park(waits);
     });
   }

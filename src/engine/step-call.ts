@@ -2,16 +2,31 @@
 // timeout, retried by its policy with the back-off stored as a wake time, inside a transaction for
 // a transactional step) and checkpoints the result.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { QueryFailedError } from 'typeorm';
 import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
 import { LeaseLostError, StepFailedError, StepTimeoutError } from '../errors';
 import type { StoredValue } from '../serialization/serializer';
 import { isTransientError, retryOnDisconnect } from '../storage/reconnect';
-import { insertCheckpointIn, type NewCheckpoint } from '../storage/sql/insert-checkpoint';
+import { CheckpointAlreadyStoredError, insertCheckpointIn, type NewCheckpoint } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { recordRetry } from '../storage/sql/record-retry';
 import { waitUntilWake } from './durable-waits';
 import type { ExecutionCore } from './execution-core';
 import { retryDelay } from './retry-policy';
+
+// How often a transactional step's attempt is run again after its transaction failed on the
+// database (a dropped connection, a deadlock, a serialization failure) before that counts as the
+// attempt's failure.
+const maxTransactionReruns = 10;
+
+// Whatever the body of a transactional step threw, marked so it is told apart from the failures
+// of the transaction around it.
+class StepBodyError extends Error {
+  constructor(readonly error: unknown) {
+    super('the body of a transactional step failed');
+  }
+}
 
 // A transactional step's output that cannot be stored: thrown out of the transaction so it rolls
 // back, then recorded as the step's failure.
@@ -161,10 +176,15 @@ async function executeInTransaction<T>(
   completed: (output: StoredValue) => NewCheckpoint,
 ): Promise<Awaited<T>> {
   const { db, serializer, logger } = run.services;
-  for (;;) {
+  for (let rerun = 1; ; rerun++) {
     try {
       return await db.transactionDataSource().transaction(async (manager) => {
-        const value = await contextStorage().run({ run, step, transaction: manager }, async () => await body());
+        let value: Awaited<T>;
+        try {
+          value = await contextStorage().run({ run, step, transaction: manager }, async () => await body());
+        } catch (error) {
+          throw new StepBodyError(error);
+        }
         // An attempt that timed out must not commit: its retry may already be under way.
         if (step.signal.aborted) throw step.signal.reason;
         run.throwIfStopped();
@@ -177,16 +197,26 @@ async function executeInTransaction<T>(
         await insertCheckpointIn(manager, db, { lease: run.lease, checkpoint: completed(output) });
         return value;
       });
-    } catch (error) {
+    } catch (thrown) {
+      const fromBody = thrown instanceof StepBodyError;
+      const error = fromBody ? thrown.error : thrown;
       if (error instanceof LeaseLostError) run.loseLease();
-      if (!isTransientError(error) || run.signal.aborted) throw error;
-      const stored = await run.fenced(() => loadCheckpoint(db, run.id, step.key));
-      if (stored?.status === 'completed') return serializer.deserialize(stored.output) as Awaited<T>;
-      logger.warn('the transaction of a step failed on the connection and was rolled back; running it again', {
+      const stored = error instanceof CheckpointAlreadyStoredError;
+      // The body's own errors count only when they are the transaction's database failing (an
+      // HTTP client's ECONNREFUSED is the step's failure, handled by its retry policy).
+      const transient = isTransientError(error) && (!fromBody || error instanceof QueryFailedError);
+      if (run.signal.aborted || (!stored && (!transient || rerun > maxTransactionReruns))) throw error;
+      const checkpoint = await run.fenced(() => loadCheckpoint(db, run.id, step.key));
+      if (checkpoint?.status === 'completed') return serializer.deserialize(checkpoint.output) as Awaited<T>;
+      if (stored) throw error;
+      logger.warn('the transaction of a step failed on the database and was rolled back; running it again', {
         runId: run.id,
         stepKey: step.key,
         code: (error as { code?: unknown }).code,
+        rerun,
       });
+      await delay(Math.min(50 * 2 ** (rerun - 1), 2_000), undefined, { signal: run.signal }).catch(() => undefined);
+      run.throwIfStopped();
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   step,
   waitForEvent,
 } from '../../src';
+import { ZartDatabase } from '../../src/storage/zart-database';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -144,6 +145,31 @@ class ParentWithDeadline {
 }
 
 describe('child ids and deadlines', () => {
+  it('start a child once when the reply to its insert is lost (the retry finds its own child)', async () => {
+    // The statement commits, then the reply is lost as if the connection dropped: the engine
+    // retries it, and must take the child it finds for its own, not for another run's.
+    const original = Object.getOwnPropertyDescriptor(ZartDatabase.prototype, 'query')!.value as ZartDatabase['query'];
+    let dropped = false;
+    ZartDatabase.prototype.query = async function (this: ZartDatabase, sql: string, params?: unknown[]) {
+      const result = await original.call(this, sql, params);
+      if (!dropped && sql.includes('INSERT INTO') && sql.includes('parent_id') && sql.includes('recorded AS')) {
+        dropped = true;
+        throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      }
+      return result;
+    } as typeof original;
+    try {
+      const zart = await db.zart();
+      const handle = await zart.startWorkflow(FanOut, { numbers: [5] }, { id: 'lost-reply' });
+      expect(await handle.result({ timeout: '20s' })).toBe(25);
+      expect(dropped).toBe(true);
+      const { rows } = await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = 'lost-reply'");
+      expect(rows).toEqual([{ n: 1 }]);
+    } finally {
+      ZartDatabase.prototype.query = original;
+    }
+  });
+
   it('refuse a child id that another run already has, instead of adopting that run', async () => {
     const zart = await db.zart();
     await zart.startWorkflow(WaitsForever, undefined as never, { id: 'taken-id' });

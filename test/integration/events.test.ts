@@ -1,4 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
+  ConfigurationError,
   InvalidRunStateError,
   RunNotFoundError,
   WaitTimeoutError,
@@ -118,7 +120,52 @@ class FirstOfTwoEvents {
   }
 }
 
+let raceEffects = 0;
+
+@Workflow({ name: 'events-race-then-step' })
+class RaceThenStep {
+  async run(): Promise<string> {
+    await step('warm-up', () => delay(300));
+    const won = await Promise.race([waitForEvent('x').then(() => 'event'), sleep('400ms').then(() => 'slept')]);
+    return step('effect', async () => {
+      raceEffects++;
+      await delay(1_000);
+      return won;
+    });
+  }
+}
+
+describe('event names and run ids', () => {
+  it('refuse line breaks, which would hide a wait from its sender, before writing anything', async () => {
+    const client = await db.client();
+    await expect(client.sendEvent('any-run', 'order\nshipped', null)).rejects.toThrow(ConfigurationError);
+    await expect(client.sendEvent('any-run', 'order\nshipped', null)).rejects.toThrow('without line breaks');
+    await expect(client.startWorkflow(TimesOut, undefined as never, { id: 'two\nlines' })).rejects.toThrow(
+      ConfigurationError,
+    );
+    const { rows } = await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE id LIKE 'two%'");
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+});
+
 describe('racing durable waits', () => {
+  it('does not go on from a short sleep once the run is being parked (no step runs twice)', async () => {
+    const zart = await db.zart();
+    const handle = await zart.startWorkflow(RaceThenStep, undefined as never, { id: 'race-then-step' });
+    await waitFor(async () => (await zart.getRun('race-then-step')).status === 'running');
+    // Another session holds the run row (as a concurrent claim or checkpoint may), so parking the
+    // run takes longer than the short sleep that raced the event wait.
+    await db.sql.query('BEGIN');
+    try {
+      await db.sql.query("SELECT 1 FROM zart.runs WHERE id = 'race-then-step' FOR SHARE");
+      await delay(1_500);
+    } finally {
+      await db.sql.query('COMMIT');
+    }
+    expect(await handle.result({ timeout: '20s' })).toBe('slept');
+    expect(raceEffects).toBe(1);
+  });
+
   it('wakes a run parked on an event and a sleep at the sleep’s wake time when no event comes', async () => {
     // Every sleep longer than 100 ms parks the run: the wake time must come from the sleep.
     const zart = await db.zart({ worker: { maxInProcessWait: '100ms', pollInterval: '30s' } });

@@ -2,6 +2,7 @@ import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import {
   ConfigurationError,
   SerializationError,
+  StepFailedError,
   Step,
   Workflow,
   WorkflowFailedError,
@@ -111,6 +112,23 @@ class LeaseLostMidTransaction {
   }
 }
 
+let apiCalls = 0;
+
+@Workflow({ name: 'tx-api-down' })
+class ApiDown {
+  async run(): Promise<unknown> {
+    return step(
+      'call-api',
+      () => {
+        apiCalls++;
+        // What an HTTP client throws when the service is down: not the transaction's failure.
+        throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+      },
+      { transaction: true, retry: { maxAttempts: 3, initialDelay: '10ms' } },
+    );
+  }
+}
+
 describe('transactions', () => {
   let app: DataSource;
   let zart: Zart;
@@ -154,6 +172,14 @@ describe('transactions', () => {
       { id: 'order-dropped', cents: 4 },
     ]);
     expect(await zart.getSteps('tx-dropped')).toEqual([expect.objectContaining({ status: 'completed', attempts: 1 })]);
+  });
+
+  it('treat a connection error thrown by the step itself as the step’s failure, under its retry policy', async () => {
+    const handle = await zart.startWorkflow(ApiDown, undefined as never, { id: 'tx-api-down' });
+    const error = await handle.result({ timeout: '20s' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(StepFailedError);
+    expect(apiCalls).toBe(3);
   });
 
   it('roll back a transactional step whose run was taken over before it committed', async () => {

@@ -113,7 +113,20 @@ export async function insertCheckpoint(db: ZartDatabase, row: LeasedCheckpoint):
   await db.pool.query({ name: statement.name, text: statement.text, values }).catch(rethrowFenced(row.lease));
 }
 
-/** The same write inside a transaction of a `transaction: true` step, committing with its writes. */
+/**
+ * @internal The step's final checkpoint was already stored when a transactional step tried to
+ * commit it: the transaction must roll back, or the step's writes would commit a second time.
+ */
+export class CheckpointAlreadyStoredError extends Error {
+  constructor(runId: string, key: string) {
+    super(`The checkpoint of step "${key}" of run "${runId}" is already stored.`);
+  }
+}
+
+/**
+ * The same write inside a transaction of a `transaction: true` step, committing with its writes.
+ * Unlike the plain write, a final checkpoint already there is an error (CheckpointAlreadyStoredError).
+ */
 export async function insertCheckpointIn(
   manager: EntityManager,
   db: ZartDatabase,
@@ -121,10 +134,14 @@ export async function insertCheckpointIn(
 ): Promise<void> {
   const statement = db.compile(compileInsert);
   const values = statement.order.map((p) => parameterValues(row)[p]);
-  await manager.query(statement.text, values).catch((error: unknown) => {
+  let written: unknown[];
+  try {
+    written = await manager.query<unknown[]>(`${statement.text} RETURNING 1 AS written`, values);
+  } catch (error) {
     // TypeORM wraps the driver's error; the fence shows in the original.
-    rethrowFenced(row.lease)((error as { driverError?: unknown }).driverError ?? error);
-  });
+    return rethrowFenced(row.lease)((error as { driverError?: unknown }).driverError ?? error);
+  }
+  if (written.length === 0) throw new CheckpointAlreadyStoredError(row.lease.runId, row.checkpoint.key);
 }
 
 function parameterValues({ lease, checkpoint }: LeasedCheckpoint): Record<Parameter, unknown> {
