@@ -27,6 +27,23 @@ import type { PendingWait } from './run-parking';
 // How often a parent parked on a child looks at it again without being woken.
 const childRecheckMs = 5_000;
 
+/** A durable call as its checkpoint names it. */
+interface DurableCall {
+  key: string;
+  seq: number;
+  name: string;
+  argsHash: string | null;
+}
+
+// The outcome of a durable call that ran nothing of its own (a wait's end, a refused child).
+function recordOutcome(
+  run: ExecutionCore,
+  call: DurableCall,
+  outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>,
+): Promise<void> {
+  return run.checkpoint({ ...call, attempts: 1, durationMs: 0, ...outcome });
+}
+
 /**
  * A durable sleep: the wake time is stored once (database clock). Short sleeps are waited here,
  * holding the lease; longer ones, or any at shutdown, park the run until the wake time.
@@ -67,9 +84,7 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
     run.checkSameCall(key, name, null, stored);
     if (stored.status !== 'waiting') return run.replayOutcome(stored);
   }
-  run.throwIfFatal();
-  if (run.releaseRequested) await run.releaseHere();
-  run.throwIfStopped();
+  await run.atStepBoundary();
   const { db, serializer } = run.services;
   const wait = { key, event, seq, name };
   const consumed = await run.fenced(() => consumeEvent(db, run.lease, wait));
@@ -78,17 +93,8 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
     await run.fenced(() => recordEventWait(db, run.lease, { key, seq, name, timeoutMs }));
   } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
     const timeout = new WaitTimeoutError(`event "${event}" for run "${run.id}"`, timeoutMs ?? 0);
-    await run.checkpoint({
-      key,
-      seq,
-      name,
-      argsHash: null,
-      status: 'failed',
-      output: null,
-      error: run.serializeError(timeout),
-      attempts: 1,
-      durationMs: 0,
-    });
+    const failed = { status: 'failed', output: null, error: run.serializeError(timeout) } as const;
+    await recordOutcome(run, { key, seq, name, argsHash: null }, failed);
     throw timeout;
   }
   const wakeInMs = stored?.wakeInMs ?? timeoutMs ?? Infinity;
@@ -112,9 +118,7 @@ export async function startChildOnce(
     run.checkSameCall(key, name, argsHash, stored);
     return run.replayOutcome<string>(stored);
   }
-  run.throwIfFatal();
-  if (run.releaseRequested) await run.releaseHere();
-  run.throwIfStopped();
+  await run.atStepBoundary();
   const prepared = await prepareInput(definition, input);
   const childId = id ?? `${run.id}/${key}`;
   const child = {
@@ -127,14 +131,12 @@ export async function startChildOnce(
   };
   const output = serializer.serialize(childId, 'a child id');
   const start = await run.fenced(() => insertChildRun(db, run.lease, { key, seq, name, argsHash, output }, child));
-  const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
-    run.checkpoint({ key, seq, name, argsHash, attempts: 1, durationMs: 0, ...outcome });
-  // Our own statement, retried after its reply was lost, finds the child it committed.
-  if (!start.started && start.existingParent === run.id) {
-    const stored = await run.fenced(() => loadCheckpoint(db, run.id, key));
-    if (stored?.status === 'completed') return childId;
-  }
   if (!start.started) {
+    // Our own statement, retried after its reply was lost, finds the child it committed.
+    if (start.existingParent === run.id) {
+      const own = await run.fenced(() => loadCheckpoint(db, run.id, key));
+      if (own?.status === 'completed') return childId;
+    }
     const conflict = new RunIdConflictError(
       childId,
       start.existingWorkflow,
@@ -144,7 +146,8 @@ export async function startChildOnce(
       } of workflow "${start.existingWorkflow}"; a child id must be new (it starts exactly one run).`,
     );
     // Stored, so a replay throws the same error whatever has become of that other run.
-    await record({ status: 'failed', output: null, error: run.serializeError(conflict) });
+    const failed = { status: 'failed', output: null, error: run.serializeError(conflict) } as const;
+    await recordOutcome(run, { key, seq, name, argsHash }, failed);
     throw conflict;
   }
   void wakeUps.publish();
@@ -161,15 +164,12 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
     run.checkSameCall(key, name, null, stored);
     return run.replayOutcome(stored);
   }
-  run.throwIfFatal();
-  if (run.releaseRequested) await run.releaseHere();
-  run.throwIfStopped();
+  await run.atStepBoundary();
   const row = await run.fenced(() => readRunOutcome(db, childId));
   if (!row) throw new RunNotFoundError(childId);
-  const record = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
-    run.checkpoint({ key, seq, name, argsHash: null, attempts: 1, durationMs: 0, ...outcome });
+  const call = { key, seq, name, argsHash: null };
   if (row.status === 'completed') {
-    await record({ status: 'completed', output: row.output, error: null });
+    await recordOutcome(run, call, { status: 'completed', output: row.output, error: null });
     return serializer.deserialize(row.output);
   }
   if (row.status === 'failed' || row.status === 'cancelled') {
@@ -177,7 +177,7 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
       row.status === 'cancelled'
         ? new WorkflowCancelledError(childId)
         : new WorkflowFailedError(childId, serializer.deserialize(row.error));
-    await record({ status: 'failed', output: null, error: run.serializeError(failure) });
+    await recordOutcome(run, call, { status: 'failed', output: null, error: run.serializeError(failure) });
     throw failure;
   }
   // A child's finish wakes the parent; the parent also looks again every 5 s, so no lost wake-up

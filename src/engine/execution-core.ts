@@ -54,6 +54,11 @@ export interface ExecutionCore extends RunScope {
   /** A fenced write that may outlive a dropped connection; a lost lease stops the execution. */
   fenced<T>(write: () => Promise<T>): Promise<T>;
   throwIfStopped(): void;
+  /**
+   * Before new work (not a replay): fails with the run's fatal error, hands the run back if
+   * shutdown asked for it, and stops if the execution was stopped.
+   */
+  atStepBoundary(): Promise<void>;
   /** Throws the error that fails the run whatever it does next, if there is one. */
   throwIfFatal(): void;
   /** Fails the run with CrashLoopError at `key` if dead workers took it over too often in a row. */

@@ -268,6 +268,12 @@ export class RunExecution implements RunScope, ExecutionCore {
     return this.checkpoints.get(key);
   }
 
+  async atStepBoundary(): Promise<void> {
+    this.throwIfFatal();
+    if (this.releaseRequested) await this.releaseHere();
+    this.throwIfStopped();
+  }
+
   throwIfFatal(): void {
     if (this.fatal) throw this.fatal;
   }

@@ -25,8 +25,8 @@ export class RunParking {
   private active = 0;
   private readonly waits = new Set<PendingWait>();
   private scheduled = false;
-  private closed = false;
-  private parkedHere = false;
+  /** 'closed': the execution is over here; 'parked': it is being parked. Either way, no park after. */
+  private state: 'open' | 'closed' | 'parked' = 'open';
 
   /** `park` is called once, with every wait in flight, when the run should park. */
   constructor(private readonly park: (waits: PendingWait[]) => void) {}
@@ -57,7 +57,7 @@ export class RunParking {
 
   /** The run's execution is over here: it never parks from now on. */
   close(): void {
-    this.closed = true;
+    if (this.state === 'open') this.state = 'closed';
   }
 
   /**
@@ -65,21 +65,20 @@ export class RunParking {
    * is already claimable again, and a step it started would run beside the next execution.
    */
   get parked(): boolean {
-    return this.parkedHere;
+    return this.state === 'parked';
   }
 
   // Decided after the current turn's promise callbacks, so workflow code that goes on from a
   // settled call (the winner of a race) issues its next durable call first and keeps the run here.
   private schedule(): void {
-    if (this.scheduled || this.closed) return;
+    if (this.scheduled || this.state !== 'open') return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.closed || this.active > 0) return;
+      if (this.state !== 'open' || this.active > 0) return;
       const waits = [...this.waits];
       if (!waits.some((wait) => !wait.inProcess)) return;
-      this.closed = true;
-      this.parkedHere = true;
+      this.state = 'parked';
       this.park(waits);
     });
   }

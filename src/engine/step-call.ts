@@ -7,7 +7,7 @@ import { QueryFailedError } from 'typeorm';
 import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
 import { LeaseLostError, StepFailedError, StepTimeoutError } from '../errors';
 import type { StoredValue } from '../serialization/serializer';
-import { isTransientError, retryOnDisconnect } from '../storage/reconnect';
+import { isTransientError, retryOnDisconnect, transientBackOffMs } from '../storage/reconnect';
 import { CheckpointAlreadyStoredError, insertCheckpointIn, type NewCheckpoint } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { recordRetry } from '../storage/sql/record-retry';
@@ -56,9 +56,7 @@ export async function executeStep<T>(
     attempt = stored.attempts + 1;
     await waitUntilWake(run, key, 'retry', stored.wakeInMs ?? 0);
   }
-  run.throwIfFatal();
-  if (run.releaseRequested) await run.releaseHere();
-  run.throwIfStopped();
+  await run.atStepBoundary();
   run.throwIfCrashLooping(key);
 
   for (; ; attempt++) {
@@ -69,16 +67,17 @@ export async function executeStep<T>(
       signal: run.signal,
     };
     const started = performance.now();
+    const row = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): NewCheckpoint => ({
+      key,
+      seq,
+      name,
+      argsHash,
+      attempts: attempt,
+      durationMs: performance.now() - started,
+      ...outcome,
+    });
     const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
-      run.checkpoint({
-        key,
-        seq,
-        name,
-        argsHash,
-        attempts: attempt,
-        durationMs: performance.now() - started,
-        ...outcome,
-      });
+      run.checkpoint(row(outcome));
     let value: Awaited<T>;
     // Only a step with a timeout gets a signal of its own per attempt: AbortSignal.any() and the
     // race cost about a tenth of a plain step's time (bench W1), so plain steps skip them.
@@ -91,17 +90,9 @@ export async function executeStep<T>(
     try {
       if (policy.transaction) {
         // The body's writes and the checkpoint commit together; nothing is left to do after.
-        return await executeInTransaction(run, attemptBody, step, (output) => ({
-          key,
-          seq,
-          name,
-          argsHash,
-          attempts: attempt,
-          durationMs: performance.now() - started,
-          status: 'completed',
-          output,
-          error: null,
-        }));
+        return await executeInTransaction(run, attemptBody, step, (output) =>
+          row({ status: 'completed', output, error: null }),
+        );
       }
       value = await contextStorage().run({ run, step }, async () => await attemptBody());
     } catch (error) {
@@ -215,7 +206,7 @@ async function executeInTransaction<T>(
         code: (error as { code?: unknown }).code,
         rerun,
       });
-      await delay(Math.min(50 * 2 ** (rerun - 1), 2_000), undefined, { signal: run.signal }).catch(() => undefined);
+      await delay(transientBackOffMs(rerun), undefined, { signal: run.signal }).catch(() => undefined);
       run.throwIfStopped();
     }
   }

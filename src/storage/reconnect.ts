@@ -43,6 +43,11 @@ export function isTransientError(error: unknown): boolean {
   return isConnectionError(error) || transientCodes.has(String((error as { code?: unknown } | null)?.code));
 }
 
+/** The pause before the `attempt`-th retry after a transient failure: 50 ms doubling to 2 s. */
+export function transientBackOffMs(attempt: number): number {
+  return Math.min(50 * 2 ** (attempt - 1), 2_000);
+}
+
 /**
  * Runs `operation`, retrying while it fails on the connection or as a deadlock victim (50 ms
  * doubling to 2 s), until it succeeds, fails otherwise, or `signal` aborts (then the last error is
@@ -53,13 +58,13 @@ export async function retryOnDisconnect<T>(
   signal: AbortSignal,
   onRetry?: (error: unknown, attempt: number) => void,
 ): Promise<T> {
-  for (let attempt = 1, pause = 50; ; attempt++, pause = Math.min(pause * 2, 2_000)) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
       if (!isTransientError(error) || signal.aborted) throw error;
       onRetry?.(error, attempt);
-      await delay(pause, undefined, { signal }).catch(() => undefined);
+      await delay(transientBackOffMs(attempt), undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;
     }
   }
