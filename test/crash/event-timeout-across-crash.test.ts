@@ -2,6 +2,7 @@
 // out at the deadline stored when the wait began, not a whole timeout after it took the run over.
 import { useCrashHarness } from '../support/crash-harness';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 import { EventTimeoutAcrossCrash } from './fixtures/event-timeout.workflow';
 
 const db = useTestDatabase();
@@ -13,9 +14,13 @@ describe('a worker SIGKILLed during waitForEvent({ timeout })', () => {
     const doomed = await startWorker({ ZART_HANG_AT_STEP: 'event-timeout-busy' });
     await client.startWorkflow(EventTimeoutAcrossCrash, undefined as never, { id: 'event-timeout' });
     await doomed.waitForLine('IN_BUSY', 20_000);
-    const recorded = await db.sql.query<{ wake_at: number }>(
-      "SELECT extract(epoch FROM wake_at)::float8 AS wake_at FROM zart.steps WHERE run_id = 'event-timeout' AND key = 'zart.event:never-sent#0' AND status = 'waiting'",
-    );
+    // The wait and the busy step start together: the wait's row may commit just after IN_BUSY.
+    const recordedWait = async () =>
+      db.sql.query<{ wake_at: number }>(
+        "SELECT extract(epoch FROM wake_at)::float8 AS wake_at FROM zart.steps WHERE run_id = 'event-timeout' AND key = 'zart.event:never-sent#0' AND status = 'waiting'",
+      );
+    await waitFor(async () => (await recordedWait()).rowCount === 1, 10_000);
+    const recorded = await recordedWait();
     expect(recorded.rows).toHaveLength(1);
     const deadline = recorded.rows[0]!.wake_at;
     await kill(doomed);
