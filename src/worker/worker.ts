@@ -2,6 +2,9 @@
 // LISTEN/NOTIFY wake-up, a run started here, a run finished here) or at the poll interval,
 // executes them, and renews their leases in one statement every lease/3. On stop it claims no
 // more, hands each run back at its next step boundary, and past the drain time hands back the rest.
+// An execution is one claim of a run, known by (run id, lease epoch): after an event-loop stall,
+// a park or a takeover, two executions of one run may overlap here for a moment, and each is
+// renewed, signalled, counted and forgotten on its own.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecutionServices } from '../engine/execution-core';
@@ -13,12 +16,13 @@ import { claimRuns, type ClaimedRun } from '../storage/sql/claim-runs';
 import type { RunOutcome } from '../storage/sql/finish-run';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
-import { renewLeases } from '../storage/sql/renew-leases';
+import { leaseKeyOf, renewLeases } from '../storage/sql/renew-leases';
 import { WakeUpListener } from '../wake-ups/wake-up-listener';
 
 /** @internal */
 export class Worker {
-  private readonly executions = new Map<string, RunExecution>();
+  /** Executions in flight here, each with the promise that settles when it has ended. */
+  private readonly executions = new Map<RunExecution, Promise<void>>();
   private readonly finished = new Set<(runId: string, outcome: RunOutcome | undefined) => void>();
   private readonly listener: WakeUpListener;
   private running = false;
@@ -28,6 +32,7 @@ export class Worker {
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private claimErrors = 0;
+  private renewing = false;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = 0;
 
@@ -40,7 +45,7 @@ export class Worker {
       services.db,
       () => this.nudge(),
       (runIds) => {
-        for (const id of runIds) this.executions.get(id)?.cancel();
+        for (const id of runIds) for (const execution of this.executionsOf(id)) execution.cancel();
       },
       services.logger,
     );
@@ -68,7 +73,11 @@ export class Worker {
 
   /** Whether this worker is executing the run now. */
   isExecuting(runId: string): boolean {
-    return this.executions.has(runId);
+    return this.executionsOf(runId).length > 0;
+  }
+
+  private executionsOf(runId: string): RunExecution[] {
+    return [...this.executions.keys()].filter((execution) => execution.id === runId);
   }
 
   /** Claims at once instead of at the next poll. */
@@ -111,12 +120,12 @@ export class Worker {
     this.wake?.();
     await this.loop;
     const { db, logger, wakeUps } = this.services;
-    for (const execution of this.executions.values()) execution.requestRelease();
-    const drained = Promise.all([...this.executions.keys()].map((id) => this.settled(id)));
+    for (const execution of this.executions.keys()) execution.requestRelease();
+    const drained = Promise.all(this.executions.values());
     const drainTimer = new AbortController();
     await Promise.race([drained, delay(drainMs, undefined, { signal: drainTimer.signal }).catch(() => undefined)]);
     drainTimer.abort();
-    const left = [...this.executions.values()];
+    const left = [...this.executions.keys()];
     if (left.length > 0) {
       // Past the drain time: steps still in flight are abandoned and run again after a replay.
       for (const execution of left) execution.abandon();
@@ -142,6 +151,9 @@ export class Worker {
         try {
           const claimed = await claimRuns(this.services.db, {
             owner: this.id,
+            // A run this worker still executes is never taken over by this worker: after an
+            // event-loop stall past the lease, renewal takes its lease back if nobody else did.
+            executing: [...new Set([...this.executions.keys()].map((execution) => execution.id))],
             queues: this.options.queues,
             workflows: this.registry.names,
             limit: free,
@@ -167,8 +179,7 @@ export class Worker {
     const definition = this.registry.find(claim.workflow);
     if (!definition) return; // cannot happen: the claim filters on registered names
     const execution = new RunExecution(this.services, claim, definition);
-    this.executions.set(claim.id, execution);
-    execution
+    const ended = execution
       .execute()
       .catch((error: unknown) => {
         this.services.logger.error('executing a run failed; it resumes after its lease expires', {
@@ -176,24 +187,13 @@ export class Worker {
           error: describe(error),
         });
       })
-      .finally(() => {
-        this.executions.delete(claim.id);
+      .then(() => {
+        this.executions.delete(execution);
         for (const listener of this.finished) listener(claim.id, execution.recordedOutcome);
         // Capacity was freed: look for more work now.
         this.nudge();
       });
-  }
-
-  private settled(runId: string): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.executions.has(runId)) return resolve();
-      const off = this.onRunFinished((id) => {
-        if (id === runId) {
-          off();
-          resolve();
-        }
-      });
-    });
+    this.executions.set(execution, ended);
   }
 
   private async sleepUntilWoken(): Promise<void> {
@@ -211,18 +211,28 @@ export class Worker {
     this.woken = false;
   }
 
+  // Only the executions asked about are stopped when their lease is gone: one claimed while the
+  // statement ran (the same run, parked and claimed again) has a newer epoch and is not in it.
   private async renew(): Promise<void> {
-    const held = [...this.executions.values()].map((e) => ({ id: e.id, epoch: e.epoch }));
+    // A round still waiting for its reply (a slow server) is not doubled up by the next tick.
+    if (this.renewing) return;
+    const held = [...this.executions.keys()];
     try {
+      this.renewing = true;
       const kept = await renewLeases(this.services.db, this.id, held, this.options.leaseMs);
-      for (const { id } of held) {
-        if (kept.has(id)) continue;
-        this.executions.get(id)?.loseLease();
+      for (const execution of held) {
+        if (!kept.has(leaseKey(execution))) execution.loseLease();
       }
     } catch (error) {
       this.services.logger.warn('renewing leases failed; retrying', { error: describe(error) });
+    } finally {
+      this.renewing = false;
     }
   }
+}
+
+function leaseKey(held: { id: string; epoch: number }): string {
+  return leaseKeyOf(held.id, held.epoch);
 }
 
 function describe(error: unknown): string {

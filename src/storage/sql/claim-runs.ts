@@ -33,6 +33,7 @@ WITH due AS (
   SELECT id FROM ${t.runs}
   WHERE status = 'running' AND lease_expires_at < now()
     AND queue = ANY($2::text[]) AND workflow = ANY($3::text[])
+    AND id <> ALL($6::text[])
   ORDER BY lease_expires_at
   LIMIT $4
   FOR UPDATE SKIP LOCKED
@@ -65,7 +66,15 @@ RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lea
 
 export async function claimRuns(
   db: ZartDatabase,
-  claim: { owner: string; queues: readonly string[]; workflows: readonly string[]; limit: number; leaseMs: number },
+  claim: {
+    owner: string;
+    queues: readonly string[];
+    workflows: readonly string[];
+    limit: number;
+    leaseMs: number;
+    /** Runs the claiming worker executes itself: never taken over by it (see worker.ts). */
+    executing: readonly string[];
+  },
 ): Promise<ClaimedRun[]> {
   const { rows } = await db.query<ClaimedRun>(db.sql(claimSql), [
     claim.owner,
@@ -73,6 +82,7 @@ export async function claimRuns(
     claim.workflows,
     claim.limit,
     claim.leaseMs,
+    claim.executing,
   ]);
   return rows;
 }
