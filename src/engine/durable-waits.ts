@@ -20,7 +20,6 @@ import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { recordEventWait } from '../storage/sql/record-event-wait';
 import { recordSleep } from '../storage/sql/record-sleep';
 import { suspendRun } from '../storage/sql/suspend-run';
-import { wakeIfWaitOver } from '../storage/sql/wake-if-wait-over';
 import type { ExecutionCore } from './execution-core';
 import type { PendingWait } from './run-parking';
 
@@ -232,7 +231,10 @@ function stopped(run: ExecutionCore): Promise<void> {
 }
 
 // Parks the run on all its waits: claimable again at the earliest wake time, or when one of its
-// events arrives or children finishes; then stops this execution.
+// events arrives or children finishes; then stops this execution. The park and its check for a
+// wake-up that came meanwhile commit together (suspend-run.ts): an execution stopped while parking
+// (cancelled, past its deadline, lease lost) has either parked the run with that check, or written
+// nothing and left the run to whoever stopped it.
 export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<void> {
   const { db, onSuspended, logger } = run.services;
   const rechecks = waits.flatMap((wait) => (wait.recheckMs === undefined ? [] : [wait.recheckMs]));
@@ -240,16 +242,13 @@ export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<
     keys: waits.map((wait) => wait.key),
     waitingFor: [...new Set(waits.map((wait) => wait.waitingFor))],
     recheckMs: rechecks.length > 0 ? Math.min(...rechecks) : null,
-  };
-  const over = {
     events: waits.flatMap((wait) => (wait.event === undefined ? [] : [wait.event])),
     children: waits.flatMap((wait) => (wait.childId === undefined ? [] : [wait.childId])),
   };
   try {
-    const parked = await retryOnDisconnect(() => suspendRun(db, run.lease, suspension), run.signal);
+    const { parked, woken } = await retryOnDisconnect(() => suspendRun(db, run.lease, suspension), run.signal);
     if (!parked) return run.loseLease();
-    const wokenAtOnce = await retryOnDisconnect(() => wakeIfWaitOver(db, run.id, over), run.signal);
-    onSuspended(wokenAtOnce ? 0 : Math.min(...waits.map((wait) => wait.wakeInMs)));
+    onSuspended(woken ? 0 : Math.min(...waits.map((wait) => wait.wakeInMs)));
     run.handBack();
   } catch (error) {
     if (run.signal.aborted) return;

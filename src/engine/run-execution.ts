@@ -86,7 +86,17 @@ export class RunExecution implements RunScope, ExecutionCore {
     return { runId: this.id, owner: this.services.owner, epoch: this.epoch };
   }
 
-  /** Called by the worker when lease renewal finds the run owned by someone else. */
+  /**
+   * Called by the worker when lease renewal did not renew this execution's lease. A run being
+   * parked is left to its park: the renewal may have come while the park committed (the run is
+   * then waiting, no longer running here), and the park's fenced statement tells a lost lease
+   * apart from that.
+   */
+  leaseNotRenewed(): void {
+    if (!this.parking.parked) this.loseLease();
+  }
+
+  /** The lease is gone (another claim, a cancel, a fenced write refused): stop this execution. */
   loseLease(): void {
     if (!this.abort.signal.aborted) this.abort.abort(new LeaseLostError(this.id));
   }

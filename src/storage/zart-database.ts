@@ -1,6 +1,6 @@
 // Zart's own TypeORM DataSource (its entities, its migrations, its schema) and the pg pool behind
 // it, which the hand-written statements in storage/sql/ use directly for one round trip each.
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
@@ -108,6 +108,30 @@ export class ZartDatabase {
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   }
 
+  /**
+   * Runs `work` in one transaction on one connection: committed if it resolves, rolled back if it
+   * throws. A connection that failed is discarded, not returned to the pool.
+   */
+  async transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const query: TransactionQuery = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
+        const result = await client.query<R>(sql, params);
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      };
+      const result = await work(query);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = await rollBack(client, error);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   /** The SQL text of a statement for this schema, built once. */
   sql(build: (tables: Tables) => string): string {
     return this.compile((db) => build(db.tables), build);
@@ -150,6 +174,22 @@ export class ZartDatabase {
 
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** One statement inside ZartDatabase.transaction(). */
+export type TransactionQuery = <R extends QueryResultRow>(
+  sql: string,
+  params?: unknown[],
+) => Promise<{ rows: R[]; rowCount: number }>;
+
+// Rolls back after a failure; returns the error to discard the connection with when it is unusable.
+async function rollBack(client: PoolClient, failure: unknown): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch {
+    return failure instanceof Error ? failure : new Error('the connection failed during a transaction');
   }
 }
 

@@ -11,26 +11,33 @@ export function cancelChannel(schema: string): string {
   return `zart_cancel_${schema}`;
 }
 
+// The tree and the parent of its root are locked first, in id order, as every statement that locks
+// several runs does (see renew-leases.ts); the updates only touch rows locked here.
 const cancelSql = (t: { runs: string }) => `
 WITH RECURSIVE tree AS (
   SELECT id FROM ${t.runs} WHERE id = $1
   UNION
   SELECT child.id FROM ${t.runs} child JOIN tree ON child.parent_id = tree.id
+), locked AS (
+  SELECT id FROM ${t.runs}
+  WHERE id IN (SELECT id FROM tree) OR id = (SELECT parent_id FROM ${t.runs} WHERE id = $1)
+  ORDER BY id
+  FOR UPDATE
 ), cancelled AS (
   UPDATE ${t.runs} r
   SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, lease_epoch = r.lease_epoch + 1,
       waiting_for = NULL, finished_at = now(), updated_at = now()
-  FROM tree
-  WHERE r.id = tree.id AND r.status IN ('pending', 'running', 'waiting')
+  FROM tree, locked
+  WHERE r.id = tree.id AND r.id = locked.id AND r.status IN ('pending', 'running', 'waiting')
   RETURNING r.id
 ), parents AS (
   -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
   UPDATE ${t.runs} p
   SET available_at = CASE WHEN p.status = 'waiting' AND 'child:' || c.id = ANY(string_to_array(p.waiting_for, E'\\n'))
                           THEN now() ELSE p.available_at END
-  FROM cancelled c JOIN ${t.runs} child ON child.id = c.id
+  FROM cancelled c JOIN ${t.runs} child ON child.id = c.id, locked
   -- A parent cancelled by this same statement is left to the cancelled CTE (one update per row).
-  WHERE p.id = child.parent_id AND p.id NOT IN (SELECT id FROM tree)
+  WHERE p.id = child.parent_id AND p.id = locked.id AND p.id NOT IN (SELECT id FROM tree)
   RETURNING p.id, p.status = 'waiting' AND p.available_at <= now() AS woken
 ), notified AS (
   -- One notification per run: a payload is capped at 8,000 bytes, a tree of runs is not.

@@ -7,9 +7,18 @@ import type { StoredValue } from '../../serialization/serializer';
 
 export type RunOutcome = { status: 'completed'; output: StoredValue } | { status: 'failed'; error: StoredValue };
 
+// The run and its parent are locked first, in id order, as every statement that locks several
+// runs does (renew-leases.ts): a worker renewing both while one finishes deadlocked otherwise, and
+// PostgreSQL broke that only after deadlock_timeout, losing a whole renewal round. The updates
+// below join the locked rows, so they lock nothing else and nothing out of order.
 const finishSql = (t: { runs: string }) => `
-WITH finished AS (
-  UPDATE ${t.runs}
+WITH locked AS (
+  SELECT id FROM ${t.runs}
+  WHERE id = $1 OR id = (SELECT parent_id FROM ${t.runs} WHERE id = $1)
+  ORDER BY id
+  FOR UPDATE
+), finished AS (
+  UPDATE ${t.runs} r
   SET status = $4,
       output = $5,
       error = $6,
@@ -17,8 +26,9 @@ WITH finished AS (
       lease_expires_at = NULL,
       finished_at = now(),
       updated_at = now()
-  WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'
-  RETURNING id, parent_id
+  FROM locked
+  WHERE r.id = locked.id AND r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3 AND r.status = 'running'
+  RETURNING r.id, r.parent_id
 ), parent AS (
   -- The parent row is always updated (so locked), waiting or not: a parent parking on this child
   -- at this moment then waits for this commit, and its check after parking sees the child
@@ -26,8 +36,8 @@ WITH finished AS (
   UPDATE ${t.runs} p
   SET available_at = CASE WHEN p.status = 'waiting' AND 'child:' || finished.id = ANY(string_to_array(p.waiting_for, E'\\n'))
                           THEN now() ELSE p.available_at END
-  FROM finished
-  WHERE p.id = finished.parent_id
+  FROM finished, locked
+  WHERE p.id = finished.parent_id AND p.id = locked.id
   RETURNING p.id, p.available_at <= now() AND p.status = 'waiting' AS woken
 ), notified AS (
   SELECT pg_notify($7, NULL) FROM parent WHERE woken
