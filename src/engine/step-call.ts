@@ -7,7 +7,12 @@ import { QueryFailedError } from 'typeorm';
 import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
 import { LeaseLostError, StepFailedError, StepTimeoutError } from '../errors';
 import type { StoredValue } from '../serialization/serializer';
-import { isTransientError, retryOnDisconnect, transientBackOffMs } from '../storage/reconnect';
+import {
+  isReleasedTransactionError,
+  isTransientError,
+  retryOnDisconnect,
+  transientBackOffMs,
+} from '../storage/reconnect';
 import { CheckpointAlreadyStoredError, insertCheckpointIn, type NewCheckpoint } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { recordRetry } from '../storage/sql/record-retry';
@@ -194,8 +199,11 @@ async function executeInTransaction<T>(
       if (error instanceof LeaseLostError) run.loseLease();
       const stored = error instanceof CheckpointAlreadyStoredError;
       // The body's own errors count only when they are the transaction's database failing (an
-      // HTTP client's ECONNREFUSED is the step's failure, handled by its retry policy).
-      const transient = isTransientError(error) && (!fromBody || error instanceof QueryFailedError);
+      // HTTP client's ECONNREFUSED is the step's failure, handled by its retry policy), including
+      // a connection that failed while the transaction sat idle between statements.
+      const transient =
+        (isTransientError(error) && (!fromBody || error instanceof QueryFailedError)) ||
+        isReleasedTransactionError(error);
       if (run.signal.aborted || (!stored && (!transient || rerun > maxTransactionReruns))) throw error;
       const checkpoint = await run.fenced(() => loadCheckpoint(db, run.id, step.key));
       if (checkpoint?.status === 'completed') return serializer.deserialize(checkpoint.output) as Awaited<T>;

@@ -35,6 +35,19 @@ export function isConnectionError(error: unknown): boolean {
   return typeof message === 'string' && connectionMessages.some((m) => message.includes(m));
 }
 
+// What TypeORM throws when a transaction's connection failed while the transaction was idle
+// (between two statements, or before COMMIT: a network loss, idle_in_transaction_session_timeout):
+// it released the connection on the error, and every later query or the COMMIT says so.
+const releasedQueryRunnerErrors = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
+/** Whether `error` says a TypeORM transaction's connection was already released after it failed. */
+export function isReleasedTransactionError(error: unknown): boolean {
+  return error instanceof Error && releasedQueryRunnerErrors.has(error.name);
+}
+
 // A deadlock victim or a serialization failure: the statement can simply run again.
 const transientCodes = new Set(['40P01', '40001']);
 

@@ -1,4 +1,5 @@
-import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
+import { Client } from 'pg';
+import { Column, DataSource, Entity, type EntityManager, Like, PrimaryColumn } from 'typeorm';
 import {
   ConfigurationError,
   SerializationError,
@@ -95,6 +96,46 @@ class DroppedConnection {
   }
 }
 
+// Terminates the step transaction's session from outside while it is idle in its transaction,
+// as a network loss or idle_in_transaction_session_timeout does, and waits until it is gone.
+async function dropIdleTransaction(manager: EntityManager): Promise<void> {
+  const [{ pid }] = await manager.query<[{ pid: number }]>('SELECT pg_backend_pid() AS pid');
+  const outside = new Client({ connectionString: db.url });
+  await outside.connect();
+  try {
+    await outside.query('SELECT pg_terminate_backend($1)', [pid]);
+    while ((await outside.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await outside.end();
+  }
+  // Let the driver see its socket close.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const idleDrops = { between: 0, beforeCommit: 0 };
+
+@Workflow({ name: 'tx-dropped-while-idle' })
+class DroppedWhileIdle {
+  async run(input: { where: 'between' | 'beforeCommit' }): Promise<number> {
+    return step(
+      `drop-${input.where}`,
+      async () => {
+        const manager = stepTransaction();
+        const rows = manager.getRepository(OrderRow);
+        await rows.insert({ id: `order-idle-${input.where}-1`, cents: 5 });
+        const first = idleDrops[input.where]++ === 0;
+        if (first && input.where === 'between') await dropIdleTransaction(manager);
+        await rows.insert({ id: `order-idle-${input.where}-2`, cents: 6 });
+        if (first && input.where === 'beforeCommit') await dropIdleTransaction(manager);
+        return currentStep().attempt;
+      },
+      { transaction: true },
+    );
+  }
+}
+
 let stealLease: (() => Promise<void>) | undefined;
 
 @Workflow({ name: 'tx-lease-lost' })
@@ -173,6 +214,20 @@ describe('transactions', () => {
     ]);
     expect(await zart.getSteps('tx-dropped')).toEqual([expect.objectContaining({ status: 'completed', attempts: 1 })]);
   });
+
+  it.each(['between', 'beforeCommit'] as const)(
+    'run a transaction whose connection dropped while it was idle (%s) again, without spending an attempt',
+    async (where) => {
+      const handle = await zart.startWorkflow(DroppedWhileIdle, { where }, { id: `tx-idle-${where}` });
+      expect(await handle.result({ timeout: '20s' })).toBe(1);
+      expect(idleDrops[where]).toBe(2);
+      const written = await app.getRepository(OrderRow).find({ where: { id: Like(`order-idle-${where}-%`) } });
+      expect(written.map((row) => row.id).sort()).toEqual([`order-idle-${where}-1`, `order-idle-${where}-2`]);
+      expect(await zart.getSteps(`tx-idle-${where}`)).toEqual([
+        expect.objectContaining({ status: 'completed', attempts: 1 }),
+      ]);
+    },
+  );
 
   it('treat a connection error thrown by the step itself as the step’s failure, under its retry policy', async () => {
     const handle = await zart.startWorkflow(ApiDown, undefined as never, { id: 'tx-api-down' });
