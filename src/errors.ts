@@ -242,14 +242,20 @@ named(StepTimeoutError, 'StepTimeoutError');
  */
 export class CrashLoopError extends ZartError {
   readonly runId: string;
-  readonly stepKey: string;
+  /** The step where the run stood; null when its worker died outside any step. */
+  readonly stepKey: string | null;
   readonly recoveries: number;
 
-  constructor(runId: string, stepKey: string, recoveries: number) {
+  constructor(runId: string, stepKey: string | null, recoveries: number) {
+    const where =
+      stepKey === null
+        ? 'its workers died outside any step (in workflow code between steps, or while loading its checkpoints), ' +
+          'and it is not replayed again'
+        : `step "${stepKey}", where it stood, is not run again`;
     super(
       'ZART_CRASH_LOOP',
       `Run "${runId}" was taken over from a dead worker ${recoveries} times in a row without making progress; ` +
-        `step "${stepKey}", where it stood, is not run again. Find out why the process dies there (memory, ` +
+        `${where}. Find out why the process dies there (memory, ` +
         'a native crash, process.exit), then resume(runId); raise @Workflow({ maxRecoveries }) if such crashes are expected.',
     );
     this.runId = runId;

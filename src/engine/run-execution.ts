@@ -141,6 +141,12 @@ export class RunExecution implements RunScope, ExecutionCore {
     let outcome: RunOutcome;
     try {
       if (deadlineInMs !== null && deadlineInMs <= 0) throw new DeadlineExceededError(this.id);
+      // A run whose workers die at a step fails there (throwIfCrashLooping) once the takeovers
+      // pass maxRecoveries. One that dies outside any step never gets there: it fails one takeover
+      // later, here, before its checkpoints are even loaded.
+      const { recoveries } = this.claim;
+      if (recoveries > this.definition.maxRecoveries + 1)
+        this.failFatally(new CrashLoopError(this.id, null, recoveries));
       this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
       const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };

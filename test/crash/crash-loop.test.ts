@@ -3,7 +3,7 @@
 import { CrashLoopError, WorkflowFailedError } from '../../src';
 import { useCrashHarness } from '../support/crash-harness';
 import { useTestDatabase } from '../support/test-zart';
-import { EachStepDiesOnce, PoisonStep } from './fixtures/poison-step.workflow';
+import { EachStepDiesOnce, PoisonStep, PoisonWorkflowCode } from './fixtures/poison-step.workflow';
 
 const db = useTestDatabase();
 const { startWorker } = useCrashHarness(db);
@@ -60,6 +60,34 @@ describe('a step that kills its worker process every time', () => {
     await client.resume('poison-1');
     expect(await workUntilFinished('poison-1', 1)).toBe(1);
     expect(await client.getHandle('poison-1').result({ timeout: '5s' })).toBe('survived');
+  }, 120_000);
+
+  it('fails a run whose workers die outside any step one takeover later, and resume() runs it again', async () => {
+    await db.sql.query('CREATE TABLE IF NOT EXISTS poison_cured (cured boolean)');
+    await db.sql.query('DELETE FROM poison_cured');
+    const client = await db.client();
+    await client.startWorkflow(PoisonWorkflowCode, undefined as never, { id: 'poison-code' });
+
+    // maxRecoveries 0: the first execution and 1 takeover die (a step would have failed the run
+    // at that takeover); the 3rd worker fails the run before replaying it.
+    expect(await workUntilFinished('poison-code', 6)).toBe(3);
+    const error = await client
+      .getHandle('poison-code')
+      .result({ timeout: '5s' })
+      .catch((e: unknown) => e);
+    const crashLoop = (error as WorkflowFailedError).cause as CrashLoopError;
+    expect(crashLoop).toBeInstanceOf(CrashLoopError);
+    expect(crashLoop).toMatchObject({ runId: 'poison-code', stepKey: null, recoveries: 2 });
+    expect(crashLoop.message).toContain('outside any step');
+    const { rows } = await db.sql.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM effects WHERE run_id = 'poison-code' AND step = 1",
+    );
+    expect(rows).toEqual([{ n: 1 }]);
+
+    await db.sql.query('INSERT INTO poison_cured VALUES (true)');
+    await client.resume('poison-code');
+    expect(await workUntilFinished('poison-code', 1)).toBe(1);
+    expect(await client.getHandle('poison-code').result({ timeout: '5s' })).toBe('survived');
   }, 120_000);
 
   it('does not count crashes that the run made progress between', async () => {
