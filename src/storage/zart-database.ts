@@ -115,6 +115,12 @@ export class ZartDatabase {
   async transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: a connection lost between two statements
+    // would otherwise be an unhandled 'error' event that kills the process.
+    const onError = (error: Error): void => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const query: TransactionQuery = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
@@ -125,9 +131,10 @@ export class ZartDatabase {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      broken = await rollBack(client, error);
+      broken ??= await rollBack(client, error);
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
