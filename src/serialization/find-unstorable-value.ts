@@ -1,9 +1,8 @@
 // Finds the first part of a value the serializer cannot store faithfully (a function, a symbol, a
-// circular reference, a NUL in a string, a promise, raw binary other than Buffer and the typed
-// arrays superjson knows), with its path, so SerializationError can name it.
-
-// Binary views superjson cannot rebuild; Buffer and the other typed arrays it can.
-const unsupportedBinary = [DataView, BigInt64Array, BigUint64Array];
+// circular reference, a NUL in a string, a promise, shared memory, a property whose getter throws),
+// with its path, so SerializationError can name it. It must read every property the serializer
+// will read, so that a getter that throws fails here, where the path is known.
+import { types } from 'node:util';
 
 /** Where and why a value cannot be stored. */
 export interface UnstorableValue {
@@ -26,12 +25,10 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
       return undefined;
   }
   if (value === null || value instanceof Date || value instanceof RegExp || value instanceof URL) return undefined;
-  if (unsupportedBinary.some((cls) => value instanceof cls)) {
-    return { path, reason: `is a ${value.constructor.name}, which cannot be stored (use a Buffer or a Uint8Array)` };
-  }
-  if (ArrayBuffer.isView(value)) return undefined;
-  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    return { path, reason: 'is an ArrayBuffer, which cannot be stored (wrap it in a Buffer or a Uint8Array)' };
+  // Typed arrays, DataViews and ArrayBuffers are stored as their bytes (binary-values.ts).
+  if (ArrayBuffer.isView(value) || types.isArrayBuffer(value)) return undefined;
+  if (types.isSharedArrayBuffer(value)) {
+    return { path, reason: 'is a SharedArrayBuffer, whose sharing cannot be stored (copy it into a Uint8Array)' };
   }
   if (value instanceof Promise) return { path, reason: 'is a Promise (await it before returning the value)' };
   if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
@@ -72,8 +69,18 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
     if (found) return found;
   }
   for (const key of Object.keys(value)) {
-    const found = findUnstorableValue((value as Record<string, unknown>)[key], `${path}.${key}`, inside);
+    let property: unknown;
+    try {
+      property = (value as Record<string, unknown>)[key];
+    } catch (error) {
+      return { path: `${path}.${key}`, reason: `is a getter that threw: ${describe(error)}` };
+    }
+    const found = findUnstorableValue(property, `${path}.${key}`, inside);
     if (found) return found;
   }
   return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
