@@ -60,6 +60,8 @@ export {
   CrashLoopError,
   LeaseLostError,
   SerializationError,
+  ValueTooLargeError,
+  LargeValueStoreError,
   ConfigurationError,
   type ValidationFailure,
 } from './errors';
