@@ -43,8 +43,13 @@ export class ValueSerializer implements Serializer {
     readonly settings: ValueSettings,
   ) {}
 
-  /** For values that never go to the large-value store: serialized, within the size limit. */
+  /**
+   * For values that never go to the large-value store: serialized, within the size limit. Errors
+   * are not limited: refusing one would lose the record of a failure (a step's output that is an
+   * Error goes through encode() and is limited like any output).
+   */
   serialize(value: unknown, what: string): StoredValue {
+    if (value instanceof Error) return this.serializer.serialize(value, what);
     return this.encode(value, what).stored;
   }
 
