@@ -25,10 +25,14 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
       return undefined;
   }
   if (value === null || value instanceof Date || value instanceof RegExp || value instanceof URL) return undefined;
-  // Typed arrays, DataViews and ArrayBuffers are stored as their bytes (binary-values.ts).
+  // Typed arrays, DataViews and ArrayBuffers are stored as their bytes (binary-value.ts).
   if (ArrayBuffer.isView(value) || types.isArrayBuffer(value)) return undefined;
   if (types.isSharedArrayBuffer(value)) {
     return { path, reason: 'is a SharedArrayBuffer, whose sharing cannot be stored (copy it into a Uint8Array)' };
+  }
+  // new String('ab') would be stored as { 0: 'a', 1: 'b' }, new Number(1) as {}.
+  if (types.isBoxedPrimitive(value)) {
+    return { path, reason: 'is a boxed primitive (new String(), new Number(), ...); store the primitive value itself' };
   }
   if (value instanceof Promise) return { path, reason: 'is a Promise (await it before returning the value)' };
   if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
@@ -59,7 +63,9 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableValue(value[i], `${path}[${i}]`, inside);
+      const element = read(value, i, `${path}[${i}]`);
+      if ('unstorable' in element) return element.unstorable;
+      const found = findUnstorableValue(element.value, `${path}[${i}]`, inside);
       if (found) return found;
     }
     return undefined;
@@ -69,16 +75,25 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
     if (found) return found;
   }
   for (const key of Object.keys(value)) {
-    let property: unknown;
-    try {
-      property = (value as Record<string, unknown>)[key];
-    } catch (error) {
-      return { path: `${path}.${key}`, reason: `is a getter that threw: ${describe(error)}` };
-    }
-    const found = findUnstorableValue(property, `${path}.${key}`, inside);
+    const property = read(value, key, `${path}.${key}`);
+    if ('unstorable' in property) return property.unstorable;
+    const found = findUnstorableValue(property.value, `${path}.${key}`, inside);
     if (found) return found;
   }
   return undefined;
+}
+
+// A property read that may run a getter that throws.
+function read(
+  object: object,
+  key: string | number,
+  path: string,
+): { value: unknown } | { unstorable: UnstorableValue } {
+  try {
+    return { value: (object as Record<string | number, unknown>)[key] };
+  } catch (error) {
+    return { unstorable: { path, reason: `is a getter that threw: ${describe(error)}` } };
+  }
 }
 
 function describe(error: unknown): string {

@@ -121,16 +121,19 @@ export class DefaultSerializer implements Serializer {
   }
 
   serialize(value: unknown, what: string): StoredValue {
-    const unstorable = findUnstorableValue(value);
-    if (unstorable) throw new SerializationError(what, unstorable.path, unstorable.reason);
+    let stored: StoredValue;
     try {
-      return this.json.serialize(value) as unknown as StoredValue;
+      const unstorable = findUnstorableValue(value);
+      if (unstorable) throw new SerializationError(what, unstorable.path, unstorable.reason);
+      stored = this.json.serialize(value) as unknown as StoredValue;
     } catch (error) {
+      if (error instanceof SerializationError) throw error;
       // Whatever slipped past findUnstorableValue (a getter that throws only when read twice, a
-      // Proxy): still named, never a bare error.
+      // Proxy whose traps throw): still named, never a bare error.
       const reason = `could not be serialized (${error instanceof Error ? error.message : String(error)})`;
       throw new SerializationError(what, '$', reason);
     }
+    return stored;
   }
 
   deserialize(stored: StoredValue): unknown {

@@ -2,7 +2,7 @@
 // and the claim check of large values (large-value-store.ts). It measures a value by its JSON text,
 // which is what PostgreSQL stores, and reads a value back from that text, so that the caller of a
 // step gets exactly what a replay will get. It must never hand a workflow a live object.
-import { LargeValueStoreError, ValueTooLargeError } from '../errors';
+import { LargeValueStoreError, SerializationError, ValueTooLargeError } from '../errors';
 import type { LargeValueInfo, LargeValueStore } from './large-value-store';
 import type { Serializer, StoredValue } from './serializer';
 
@@ -69,7 +69,15 @@ export class ValueSerializer implements Serializer {
    * readBack(), so each of them costs no second serialization.
    */
   encode(value: unknown, what: string): EncodedValue {
-    const stored = this.serializer.serialize(value, what);
+    let stored: StoredValue;
+    try {
+      stored = this.serializer.serialize(value, what);
+    } catch (error) {
+      // An application's serializer may throw anything: name the value all the same.
+      if (error instanceof SerializationError) throw error;
+      const reason = `could not be serialized (${error instanceof Error ? error.message : String(error)})`;
+      throw new SerializationError(what, '$', reason);
+    }
     const text = JSON.stringify(stored);
     const bytes = Buffer.byteLength(text);
     if (bytes > this.settings.maxValueBytes) throw new ValueTooLargeError(what, bytes, this.settings.maxValueBytes);

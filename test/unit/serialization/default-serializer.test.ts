@@ -114,6 +114,21 @@ describe('DefaultSerializer with binary data and class instances', () => {
     expect(back.deep).toEqual(value.deep);
   });
 
+  it('names the index of an array element whose getter throws', () => {
+    const list: unknown[] = [1];
+    Object.defineProperty(list, 0, {
+      get: () => {
+        throw new Error('lazy');
+      },
+    });
+    expect(() => new DefaultSerializer().serialize({ list }, 'v')).toThrow(
+      expect.objectContaining({
+        path: '$.list[0]',
+        message: expect.stringContaining('getter that threw') as string,
+      }) as Error,
+    );
+  });
+
   it('keeps an invalid Date invalid', () => {
     const back = roundTrip({ at: new Date('not a date') }) as { at: Date };
     expect(back.at).toBeInstanceOf(Date);
@@ -149,6 +164,7 @@ describe('DefaultSerializer with binary data and class instances', () => {
     ['a Promise', Promise.resolve(1), 'is a Promise'],
     ['a SharedArrayBuffer', new SharedArrayBuffer(4), 'is a SharedArrayBuffer'],
     ['a WeakMap', new WeakMap(), 'is a WeakMap'],
+    ['a boxed string', new String('ab'), 'is a boxed primitive'],
   ])('rejects %s with its path', (_label, value, reason) => {
     expect(() => new DefaultSerializer().serialize({ field: value }, 'v')).toThrow(
       expect.objectContaining({ path: '$.field', message: expect.stringContaining(reason) as string }) as Error,
