@@ -39,6 +39,15 @@ class UnstorableOutput extends Error {
   }
 }
 
+// The large-value store failed on a transactional step's output: not the step's failure (it is not
+// retried), the run's, like a checkpoint that cannot be written. Marked so that the same error
+// thrown by the step's own code (say, reading another run) stays the step's.
+class OutputNotKept extends Error {
+  constructor(readonly error: LargeValueStoreError) {
+    super('the output of a transactional step could not be kept in the large-value store');
+  }
+}
+
 export async function executeStep<T>(
   run: ExecutionCore,
   name: string,
@@ -100,8 +109,7 @@ export async function executeStep<T>(
       value = await contextStorage().run({ run, step }, async () => await attemptBody());
     } catch (error) {
       run.throwIfStopped();
-      // Not the step's failure: its output could not be kept (like a checkpoint write that fails).
-      if (error instanceof LargeValueStoreError) run.failFatally(error);
+      if (error instanceof OutputNotKept) run.failFatally(error.error);
       if (error instanceof UnstorableOutput) {
         // As for a plain step: stored as the failure, not retried (the same value fails again).
         await checkpoint({ status: 'failed', output: null, error: run.serializeError(error.error) });
@@ -171,6 +179,10 @@ function boundAttempt(attempt: AbortController, timeoutMs: number, key: string):
   attempt.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
 }
 
+function notKept(error: unknown): never {
+  throw error instanceof LargeValueStoreError ? new OutputNotKept(error) : error;
+}
+
 // The body, abandoned (its promise left to settle alone) when the attempt's signal aborts first.
 function raceAttempt<T>(body: () => T | Promise<T>, attempt: AbortSignal): () => Promise<Awaited<T>> {
   return () =>
@@ -220,7 +232,7 @@ async function executeInTransaction<T>(
           throw new UnstorableOutput(error);
         }
         // A value put in the store by an attempt that rolls back stays there, unreferenced.
-        const output = await serializer.store(encoded, { runId: run.id, stepKey: step.key });
+        const output = await serializer.store(encoded, { runId: run.id, stepKey: step.key }).catch(notKept);
         await insertCheckpointIn(manager, db, { lease: run.lease, checkpoint: completed(output) });
         return seen as Awaited<T>;
       });
@@ -236,7 +248,7 @@ async function executeInTransaction<T>(
       const checkpoint = await run.fenced(() => loadCheckpoint(db, run.id, step.key));
       if (checkpoint?.status === 'completed') {
         const what = `the output of step "${step.key}" of run "${run.id}"`;
-        return (await serializer.load(checkpoint.output, what)) as Awaited<T>;
+        return (await serializer.load(checkpoint.output, what).catch(notKept)) as Awaited<T>;
       }
       if (stored) throw error;
       logger.warn('the transaction of a step failed on the database and was rolled back; running it again', {

@@ -3,6 +3,7 @@
 // getSteps, result, waitForEvent) gets the real value back.
 import {
   LargeValueStoreError,
+  Step,
   Workflow,
   startChild,
   WorkflowFailedError,
@@ -94,6 +95,25 @@ class Parent {
   async run(): Promise<{ lines: string; length: number }> {
     const child = await startChild(Child, { lines: 'c'.repeat(7000) }, { id: 'large-child-1' });
     return child.result();
+  }
+}
+
+class Exports {
+  @Step({ transaction: true, retry: { maxAttempts: 3, initialDelay: '10ms' } })
+  async build(n: number): Promise<ReturnType<typeof report>> {
+    return report(n);
+  }
+}
+
+@Workflow({ name: 'large-transactional' })
+class Transactional {
+  private readonly exports = new Exports();
+  async run(input: { n: number }): Promise<number> {
+    try {
+      return (await this.exports.build(input.n)).at.getTime();
+    } catch {
+      return -1;
+    }
   }
 }
 
@@ -197,5 +217,28 @@ describe('largeValues', () => {
     // Another process reads the same outcome through the store.
     const client = await db.client({ largeValues });
     await expect(client.getHandle('large-parent-1').result({ timeout: '5s' })).resolves.toEqual(expected);
+  });
+
+  it('does the same for a transactional step: the output is in the store, or the run fails', async () => {
+    const zart = await db.zart({ largeValues });
+    await expect(
+      (await zart.startWorkflow(Transactional, { n: 5 }, { id: 'large-tx-1' })).result({ timeout: '20s' }),
+    ).resolves.toBe(5);
+    const [checkpoint] = await zart.getSteps('large-tx-1');
+    expect(checkpoint!.output).toEqual(report(5));
+    const { rows } = await db.sql.query<Row>(`SELECT output FROM zart.steps WHERE run_id = 'large-tx-1'`);
+    expect(rows[0]!.output).toHaveProperty(['zart.largeValue', 'ref']);
+
+    store.failPuts = true;
+    try {
+      const handle = await zart.startWorkflow(Transactional, { n: 6 }, { id: 'large-tx-2' });
+      const error = (await handle.result({ timeout: '20s' }).catch((e: unknown) => e)) as WorkflowFailedError;
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(error.cause).toBeInstanceOf(LargeValueStoreError);
+      // Not retried as the step's failure, and nothing stored for the step.
+      await expect(zart.getSteps('large-tx-2')).resolves.toEqual([]);
+    } finally {
+      store.failPuts = false;
+    }
   });
 });
