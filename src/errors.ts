@@ -299,17 +299,70 @@ export class SerializationError extends ZartError {
   readonly what: string;
   readonly path: string;
 
-  constructor(what: string, path: string, reason: string) {
+  constructor(what: string, path: string, reason: string, refusal?: { code: string; message: string }) {
     super(
-      'ZART_SERIALIZATION_FAILED',
-      `Cannot store ${what}: the value at ${path} ${reason}. ` +
-        'Return plain data (objects, arrays, strings, numbers, Date, BigInt, Map, Set, errors) from steps and workflows.',
+      refusal?.code ?? 'ZART_SERIALIZATION_FAILED',
+      refusal?.message ??
+        `Cannot store ${what}: the value at ${path} ${reason}. ` +
+          'Return plain data (objects, arrays, strings, numbers, Date, BigInt, Map, Set, errors) from steps and workflows.',
     );
     this.what = what;
     this.path = path;
   }
 }
 named(SerializationError, 'SerializationError');
+
+/**
+ * A value is larger, as stored JSON text, than `limits.maxValueSize`. A SerializationError, so it
+ * has the same effect wherever it happens (nothing written; a step's output: the step's failure).
+ */
+export class ValueTooLargeError extends SerializationError {
+  /** The size of the value as stored (UTF-8 bytes of its JSON text). */
+  readonly bytes: number;
+  readonly limitBytes: number;
+
+  constructor(what: string, bytes: number, limitBytes: number) {
+    super(what, '$', 'is too large', {
+      code: 'ZART_VALUE_TOO_LARGE',
+      message:
+        `Cannot store ${what}: it is ${formatBytes(bytes)} as stored JSON, over the limit of ${formatBytes(limitBytes)} ` +
+        '(option limits.maxValueSize). Keep large data outside the run (a file, a bucket, a table) and pass its ' +
+        'key, configure largeValues to have Zart do that, or raise limits.maxValueSize.',
+    });
+    this.bytes = bytes;
+    this.limitBytes = limitBytes;
+  }
+}
+named(ValueTooLargeError, 'ValueTooLargeError');
+
+/** The app's large-value store (option `largeValues.store`) failed to put or get a value. */
+export class LargeValueStoreError extends ZartError {
+  /** What the value is, e.g. `the output of step "export#0" of run "r1"`. */
+  readonly what: string;
+  /** The reference being read; null when storing failed. */
+  readonly ref: string | null;
+
+  constructor(what: string, ref: string | null, cause: unknown) {
+    super(
+      'ZART_LARGE_VALUE_STORE',
+      ref === null
+        ? `The large-value store failed to store ${what}: ${describe(cause)}. The run failed with this error; ` +
+            'fix the store (largeValues.store.put), then resume() the run.'
+        : `The large-value store failed to read ${what} (reference ${JSON.stringify(ref)}): ${describe(cause)}. ` +
+            'Make the value readable again (largeValues.store.get, in every process that reads runs), then resume() the run.',
+      { cause },
+    );
+    this.what = what;
+    this.ref = ref;
+  }
+}
+named(LargeValueStoreError, 'LargeValueStoreError');
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const [value, unit] = bytes < 1024 ** 2 ? [bytes / 1024, 'kB'] : [bytes / 1024 ** 2, 'MB'];
+  return `${Number(value.toFixed(1))} ${unit} (${bytes} bytes)`;
+}
 
 /** Options, declarations or the environment are wrong; the message says which and how to fix it. */
 export class ConfigurationError extends ZartError {
@@ -343,5 +396,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   CrashLoopError,
   LeaseLostError,
   SerializationError,
+  ValueTooLargeError,
+  LargeValueStoreError,
   ConfigurationError,
 ];

@@ -41,6 +41,9 @@ export type { Duration } from './duration/parse-duration';
 export type { ZartOptions, WorkerOptions } from './options/resolve-options';
 export type { ZartLogger } from './logging/zart-logger';
 export { DefaultSerializer, type Serializer, type StoredValue, type ErrorClass } from './serialization/serializer';
+export type { LimitsOptions, LargeValuesOptions } from './serialization/resolve-value-options';
+export type { LargeValueStore, LargeValueInfo } from './serialization/large-value-store';
+export type { ByteSize } from './serialization/parse-byte-size';
 export type { RunStatus, StepStatus } from './storage/entities';
 export {
   ZartError,
@@ -60,6 +63,8 @@ export {
   CrashLoopError,
   LeaseLostError,
   SerializationError,
+  ValueTooLargeError,
+  LargeValueStoreError,
   ConfigurationError,
   type ValidationFailure,
 } from './errors';

@@ -122,7 +122,9 @@ export class ZartClient {
     const id = options.id ?? randomUUID();
     checkRunId(id, 'startWorkflow({ id })');
     const prepared = await prepareInput(definition, input);
-    const stored = this.options.serializer.serialize(prepared, `the input of workflow "${definition.name}"`);
+    const { serializer } = this.options;
+    const encoded = serializer.encode(prepared, `the input of workflow "${definition.name}"`);
+    const stored = await serializer.store(encoded, { runId: id, stepKey: null });
     const newRun = {
       id,
       workflow: definition.name,
@@ -152,7 +154,7 @@ export class ZartClient {
 
   /** The run with `id`; RunNotFoundError if there is none. */
   async getRun(id: string): Promise<WorkflowRun> {
-    return this.toWorkflowRun(await this.requireRun(id));
+    return await this.toWorkflowRun(await this.requireRun(id));
   }
 
   /** Runs, newest first. */
@@ -170,7 +172,7 @@ export class ZartClient {
       query.andWhere('(run.createdAt, run.id) < (:createdAt, :id)', { createdAt: anchor.createdAt, id: anchor.id });
     }
     const rows = await query.orderBy('run.createdAt', 'DESC').addOrderBy('run.id', 'DESC').limit(limit).getMany();
-    return rows.map((row) => this.toWorkflowRun(row));
+    return Promise.all(rows.map((row) => this.toWorkflowRun(row)));
   }
 
   /** The checkpoints of a run in call order; RunNotFoundError if the run does not exist. */
@@ -181,12 +183,17 @@ export class ZartClient {
       .getRepository(StepCheckpointEntity)
       .find({ where: { runId: id }, order: { seq: 'ASC' } });
     const { serializer } = this.options;
-    return rows.map((row) => ({
+    const output = async (row: StepCheckpointEntity): Promise<unknown> =>
+      row.output === null
+        ? undefined
+        : serializer.load(row.output as StoredValue, `the output of step "${row.key}" of run "${id}"`);
+    const outputs = await Promise.all(rows.map(output));
+    return rows.map((row, index) => ({
       key: row.key,
       seq: row.seq,
       name: row.name,
       status: row.status,
-      output: row.output === null ? undefined : serializer.deserialize(row.output as StoredValue),
+      output: outputs[index],
       error: row.error === null ? undefined : serializer.deserialize(row.error as StoredValue),
       attempts: row.attempts,
       startedAt: row.startedAt,
@@ -214,7 +221,9 @@ export class ZartClient {
   async sendEvent(id: string, name: string, payload?: unknown): Promise<void> {
     const db = this.connected();
     checkEventName(name, 'sendEvent()');
-    const stored = this.options.serializer.serialize(payload, `the payload of event "${name}"`);
+    const { serializer } = this.options;
+    const encoded = serializer.encode(payload, `the payload of event "${name}"`);
+    const stored = await serializer.store(encoded, { runId: id, stepKey: null });
     const { eventId, status } = await insertEvent(db, { runId: id, name, payload: stored });
     if (status === undefined) throw new RunNotFoundError(id);
     if (eventId === null) throw new InvalidRunStateError(id, status, 'send an event to', 'pending, running or waiting');
@@ -340,7 +349,7 @@ export class ZartClient {
         row = null;
       }
       if (row === undefined) throw new RunNotFoundError(id);
-      if (row?.status === 'completed') return serializer.deserialize(row.output);
+      if (row?.status === 'completed') return serializer.load(row.output, `the output of run "${id}"`);
       if (row?.status === 'failed') {
         const error = serializer.deserialize(row.error);
         // A run that passed its deadline rejects with that, as a cancelled one does with its own.
@@ -360,10 +369,15 @@ export class ZartClient {
     return row;
   }
 
-  private toWorkflowRun(row: RunEntity): WorkflowRun {
+  private async toWorkflowRun(row: RunEntity): Promise<WorkflowRun> {
     const { serializer } = this.options;
-    const value = (stored: unknown): unknown =>
-      stored === null ? undefined : serializer.deserialize(stored as StoredValue);
+    const value = async (stored: unknown, what: string): Promise<unknown> =>
+      stored === null ? undefined : serializer.load(stored as StoredValue, what);
+    const [input, output, error] = await Promise.all([
+      value(row.input, `the input of run "${row.id}"`),
+      value(row.output, `the output of run "${row.id}"`),
+      value(row.error, `the error of run "${row.id}"`),
+    ]);
     return {
       id: row.id,
       workflow: row.workflow,
@@ -371,9 +385,9 @@ export class ZartClient {
       status: row.status,
       queue: row.queue,
       priority: row.priority,
-      input: value(row.input),
-      output: value(row.output),
-      error: value(row.error),
+      input,
+      output,
+      error,
       attempt: row.attempt,
       recoveries: row.recoveries,
       parentId: row.parentId,

@@ -87,7 +87,10 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
   const { db, serializer } = run.services;
   const wait = { key, event, seq, name };
   const consumed = await run.fenced(() => consumeEvent(db, run.lease, wait));
-  if (consumed) return serializer.deserialize(consumed.payload);
+  if (consumed)
+    return serializer
+      .load(consumed.payload, `the payload of event "${event}"`)
+      .catch((error: Error) => run.failFatally(error));
   if (!stored) {
     await run.fenced(() => recordEventWait(db, run.lease, { key, seq, name, timeoutMs }));
   } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
@@ -125,7 +128,10 @@ export async function startChildOnce(
     workflow: definition.name,
     version: definition.version,
     queue: definition.queue,
-    input: serializer.serialize(prepared, `the input of child workflow "${definition.name}"`),
+    input: await serializer.store(serializer.encode(prepared, `the input of child workflow "${definition.name}"`), {
+      runId: childId,
+      stepKey: null,
+    }),
     timeoutMs: definition.timeoutMs,
   };
   const output = serializer.serialize(childId, 'a child id');
@@ -169,7 +175,9 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
   const call = { key, seq, name, argsHash: null };
   if (row.status === 'completed') {
     await recordOutcome(run, call, { status: 'completed', output: row.output, error: null });
-    return serializer.deserialize(row.output);
+    return serializer
+      .load(row.output, `the output of run "${childId}"`)
+      .catch((error: Error) => run.failFatally(error));
   }
   if (row.status === 'failed' || row.status === 'cancelled') {
     const failure =

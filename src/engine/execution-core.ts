@@ -3,7 +3,8 @@
 import type { RunScope } from '../context/run-context';
 import type { ZartLogger } from '../logging/zart-logger';
 import type { RegisteredWorkflow, WorkflowRegistry } from '../registry/workflow-registry';
-import type { Serializer, StoredValue } from '../serialization/serializer';
+import type { StoredValue } from '../serialization/serializer';
+import type { ValueSerializer } from '../serialization/value-serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import type { CheckpointRow } from '../storage/sql/load-checkpoints';
@@ -14,7 +15,7 @@ import type { RunParking } from './run-parking';
 /** @internal What an execution needs from the process around it. */
 export interface ExecutionServices {
   db: ZartDatabase;
-  serializer: Serializer;
+  serializer: ValueSerializer;
   logger: ZartLogger;
   owner: string;
   resolve: (target: RegisteredWorkflow['target']) => object;

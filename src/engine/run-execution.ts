@@ -148,7 +148,10 @@ export class RunExecution implements RunScope, ExecutionCore {
       if (recoveries > this.definition.maxRecoveries + 1)
         this.failFatally(new CrashLoopError(this.id, null, recoveries));
       this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
-      const input = instantiateInput(this.definition, serializer.deserialize(this.claim.input));
+      // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
+      await serializer.fetchOutputs(this.checkpoints.values(), this.id);
+      const storedInput = await serializer.fetch(this.claim.input, `the input of run "${this.id}"`);
+      const input = instantiateInput(this.definition, serializer.deserialize(storedInput));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
       // No parking once run() has settled: a wait that lost a Promise.race may still be pending.
       const output = await Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
@@ -156,7 +159,8 @@ export class RunExecution implements RunScope, ExecutionCore {
       );
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
-      outcome = { status: 'completed', output: serializer.serialize(output, `the output of run "${this.id}"`) };
+      const encoded = serializer.encode(output, `the output of run "${this.id}"`);
+      outcome = { status: 'completed', output: await serializer.store(encoded, { runId: this.id, stepKey: null }) };
     } catch (error) {
       const reason: unknown = this.abort.signal.aborted ? this.abort.signal.reason : undefined;
       if (reason !== undefined && !(reason instanceof DeadlineExceededError)) return this.stopped();

@@ -1,12 +1,15 @@
 // One step call: replays its stored outcome, or runs its attempts (each bounded by the step's
 // timeout, retried by its policy with the back-off stored as a wake time, inside a transaction for
-// a transactional step) and checkpoints the result.
+// a transactional step) and checkpoints the result. The caller gets the output read back from its
+// stored form, never the live object the body returned: a replay gets that same stored form, so
+// workflow code sees one value on the first execution and on every replay.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QueryFailedError } from 'typeorm';
 import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
-import { LeaseLostError, StepFailedError, StepTimeoutError } from '../errors';
+import { LargeValueStoreError, LeaseLostError, SerializationError, StepFailedError, StepTimeoutError } from '../errors';
 import type { StoredValue } from '../serialization/serializer';
+import type { EncodedValue, ValueSerializer } from '../serialization/value-serializer';
 import {
   isReleasedTransactionError,
   isTransientError,
@@ -38,6 +41,15 @@ class StepBodyError extends Error {
 class UnstorableOutput extends Error {
   constructor(readonly error: unknown) {
     super('the output of a transactional step cannot be stored');
+  }
+}
+
+// The large-value store failed on a transactional step's output: not the step's failure (it is not
+// retried), the run's, like a checkpoint that cannot be written. Marked so that the same error
+// thrown by the step's own code (say, reading another run) stays the step's.
+class OutputNotKept extends Error {
+  constructor(readonly error: LargeValueStoreError) {
+    super('the output of a transactional step could not be kept in the large-value store');
   }
 }
 
@@ -102,6 +114,7 @@ export async function executeStep<T>(
       value = await contextStorage().run({ run, step }, async () => await attemptBody());
     } catch (error) {
       run.throwIfStopped();
+      if (error instanceof OutputNotKept) run.failFatally(error.error);
       if (error instanceof UnstorableOutput) {
         // As for a plain step: stored as the failure, not retried (the same value fails again).
         await checkpoint({ status: 'failed', output: null, error: run.serializeError(error.error) });
@@ -123,16 +136,44 @@ export async function executeStep<T>(
     }
     attemptAbort?.abort();
     run.throwIfStopped();
-    let output: StoredValue;
+    const { serializer } = run.services;
+    let encoded: EncodedValue;
+    let seen: unknown;
     try {
-      output = run.services.serializer.serialize(value, `the output of step "${key}" of run "${run.id}"`);
+      ({ encoded, seen } = encodeOutput(serializer, value, run.id, key));
     } catch (error) {
       // Stored as the step's failure, so a replay throws the same error instead of re-running.
       await checkpoint({ status: 'failed', output: null, error: run.serializeError(error) });
       throw error;
     }
+    let output: StoredValue;
+    try {
+      output = await serializer.store(encoded, { runId: run.id, stepKey: key });
+    } catch (error) {
+      run.throwIfStopped();
+      run.failFatally(error as Error);
+    }
     await checkpoint({ status: 'completed', output, error: null });
-    return value;
+    return seen as Awaited<T>;
+  }
+}
+
+// The output serialized (SerializationError, ValueTooLargeError) and read back as a replay will
+// read it. Reading it back here, before anything is stored, also refuses a value that could be
+// stored but not read (a custom serializer's gap) instead of checkpointing a run that cannot replay.
+function encodeOutput(
+  serializer: ValueSerializer,
+  value: unknown,
+  runId: string,
+  key: string,
+): { encoded: EncodedValue; seen: unknown } {
+  const what = `the output of step "${key}" of run "${runId}"`;
+  const encoded = serializer.encode(value, what);
+  try {
+    return { encoded, seen: serializer.readBack(encoded) };
+  } catch (error) {
+    const reason = `cannot be read back once stored (${error instanceof Error ? error.message : String(error)})`;
+    throw new SerializationError(what, '$', reason);
   }
 }
 
@@ -141,6 +182,10 @@ function boundAttempt(attempt: AbortController, timeoutMs: number, key: string):
   const timer = setTimeout(() => attempt.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
   timer.unref();
   attempt.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+}
+
+function notKept(error: unknown): never {
+  throw error instanceof LargeValueStoreError ? new OutputNotKept(error) : error;
 }
 
 // The body, abandoned (its promise left to settle alone) when the attempt's signal aborts first.
@@ -184,14 +229,17 @@ async function executeInTransaction<T>(
         // An attempt that timed out must not commit: its retry may already be under way.
         if (step.signal.aborted) throw step.signal.reason;
         run.throwIfStopped();
-        let output: StoredValue;
+        let encoded: EncodedValue;
+        let seen: unknown;
         try {
-          output = serializer.serialize(value, `the output of step "${step.key}" of run "${run.id}"`);
+          ({ encoded, seen } = encodeOutput(serializer, value, run.id, step.key));
         } catch (error) {
           throw new UnstorableOutput(error);
         }
+        // A value put in the store by an attempt that rolls back stays there, unreferenced.
+        const output = await serializer.store(encoded, { runId: run.id, stepKey: step.key }).catch(notKept);
         await insertCheckpointIn(manager, db, { lease: run.lease, checkpoint: completed(output) });
-        return value;
+        return seen as Awaited<T>;
       });
     } catch (thrown) {
       const fromBody = thrown instanceof StepBodyError;
@@ -206,7 +254,10 @@ async function executeInTransaction<T>(
         isReleasedTransactionError(error);
       if (run.signal.aborted || (!stored && (!transient || rerun > maxTransactionReruns))) throw error;
       const checkpoint = await run.fenced(() => loadCheckpoint(db, run.id, step.key));
-      if (checkpoint?.status === 'completed') return serializer.deserialize(checkpoint.output) as Awaited<T>;
+      if (checkpoint?.status === 'completed') {
+        const what = `the output of step "${step.key}" of run "${run.id}"`;
+        return (await serializer.load(checkpoint.output, what).catch(notKept)) as Awaited<T>;
+      }
       if (stored) throw error;
       logger.warn('the transaction of a step failed on the database and was rolled back; running it again', {
         runId: run.id,

@@ -4,7 +4,13 @@ import type { DataSource } from 'typeorm';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError } from '../errors';
 import { consoleLogger, type ZartLogger } from '../logging/zart-logger';
+import {
+  resolveValueOptions,
+  type LargeValuesOptions,
+  type LimitsOptions,
+} from '../serialization/resolve-value-options';
 import { DefaultSerializer, type ErrorClass, type Serializer } from '../serialization/serializer';
+import { ValueSerializer } from '../serialization/value-serializer';
 import type { DatabaseConnection } from '../storage/zart-database';
 
 /** Options of the worker inside a `Zart` instance. */
@@ -43,6 +49,10 @@ export interface ZartOptions {
   errorClasses?: ErrorClass[];
   /** Connections in Zart's pool. Default 10. */
   poolSize?: number;
+  /** The largest value Zart stores. Default `{ maxValueSize: '16MB' }`. */
+  limits?: LimitsOptions;
+  /** Keep values over a threshold in the application's own store; checkpoints hold a reference. */
+  largeValues?: LargeValuesOptions;
 }
 
 /** @internal */
@@ -63,7 +73,8 @@ export interface ResolvedZartOptions {
   readonly worker: ResolvedWorkerOptions | false;
   readonly resolve: (target: abstract new (...args: never[]) => object) => object;
   readonly logger: ZartLogger;
-  readonly serializer: Serializer;
+  /** The configured serializer with the `limits` and `largeValues` options. */
+  readonly serializer: ValueSerializer;
 }
 
 const zartKeys = [
@@ -77,6 +88,8 @@ const zartKeys = [
   'serializer',
   'errorClasses',
   'poolSize',
+  'limits',
+  'largeValues',
 ];
 const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain', 'maxInProcessWait'];
 
@@ -134,6 +147,7 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
       'errorClasses configures the default serializer; with your own serializer, teach it the classes instead.',
     );
   }
+  const values = resolveValueOptions(options, problems);
   if (options.resolve !== undefined && typeof options.resolve !== 'function')
     problems.push('resolve must be a function (cls) => instance.');
   if (problems.length > 0 || !connection) {
@@ -148,7 +162,7 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
       options.resolve ??
       ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
     logger: options.logger ?? consoleLogger,
-    serializer: options.serializer ?? new DefaultSerializer(options.errorClasses ?? []),
+    serializer: new ValueSerializer(options.serializer ?? new DefaultSerializer(options.errorClasses ?? []), values),
   });
 }
 

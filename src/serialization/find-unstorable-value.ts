@@ -1,9 +1,8 @@
 // Finds the first part of a value the serializer cannot store faithfully (a function, a symbol, a
-// circular reference, a NUL in a string, a promise, raw binary other than Buffer and the typed
-// arrays superjson knows), with its path, so SerializationError can name it.
-
-// Binary views superjson cannot rebuild; Buffer and the other typed arrays it can.
-const unsupportedBinary = [DataView, BigInt64Array, BigUint64Array];
+// circular reference, a NUL in a string, a promise, shared memory, a property whose getter throws),
+// with its path, so SerializationError can name it. It must read every property the serializer
+// will read, so that a getter that throws fails here, where the path is known.
+import { types } from 'node:util';
 
 /** Where and why a value cannot be stored. */
 export interface UnstorableValue {
@@ -26,12 +25,14 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
       return undefined;
   }
   if (value === null || value instanceof Date || value instanceof RegExp || value instanceof URL) return undefined;
-  if (unsupportedBinary.some((cls) => value instanceof cls)) {
-    return { path, reason: `is a ${value.constructor.name}, which cannot be stored (use a Buffer or a Uint8Array)` };
+  // Typed arrays, DataViews and ArrayBuffers are stored as their bytes (binary-value.ts).
+  if (ArrayBuffer.isView(value) || types.isArrayBuffer(value)) return undefined;
+  if (types.isSharedArrayBuffer(value)) {
+    return { path, reason: 'is a SharedArrayBuffer, whose sharing cannot be stored (copy it into a Uint8Array)' };
   }
-  if (ArrayBuffer.isView(value)) return undefined;
-  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    return { path, reason: 'is an ArrayBuffer, which cannot be stored (wrap it in a Buffer or a Uint8Array)' };
+  // new String('ab') would be stored as { 0: 'a', 1: 'b' }, new Number(1) as {}.
+  if (types.isBoxedPrimitive(value)) {
+    return { path, reason: 'is a boxed primitive (new String(), new Number(), ...); store the primitive value itself' };
   }
   if (value instanceof Promise) return { path, reason: 'is a Promise (await it before returning the value)' };
   if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
@@ -62,7 +63,9 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableValue(value[i], `${path}[${i}]`, inside);
+      const element = read(value, i, `${path}[${i}]`);
+      if ('unstorable' in element) return element.unstorable;
+      const found = findUnstorableValue(element.value, `${path}[${i}]`, inside);
       if (found) return found;
     }
     return undefined;
@@ -72,8 +75,27 @@ export function findUnstorableValue(value: unknown, path = '$', ancestors: objec
     if (found) return found;
   }
   for (const key of Object.keys(value)) {
-    const found = findUnstorableValue((value as Record<string, unknown>)[key], `${path}.${key}`, inside);
+    const property = read(value, key, `${path}.${key}`);
+    if ('unstorable' in property) return property.unstorable;
+    const found = findUnstorableValue(property.value, `${path}.${key}`, inside);
     if (found) return found;
   }
   return undefined;
+}
+
+// A property read that may run a getter that throws.
+function read(
+  object: object,
+  key: string | number,
+  path: string,
+): { value: unknown } | { unstorable: UnstorableValue } {
+  try {
+    return { value: (object as Record<string | number, unknown>)[key] };
+  } catch (error) {
+    return { unstorable: { path, reason: `is a getter that threw: ${describe(error)}` } };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -3,6 +3,7 @@
 import SuperJSON from 'superjson';
 import type { JSONValue } from 'superjson/dist/types';
 import { SerializationError, zartErrorClasses } from '../errors';
+import { isBinaryValue, rebuildBinary, storeBinary, type StoredBinary } from './binary-value';
 import { findUnstorableValue } from './find-unstorable-value';
 
 /** JSON as stored in the `json` columns. */
@@ -38,9 +39,15 @@ const builtInErrors: ErrorClass[] = [
   AggregateError,
 ];
 
+// Own keys superjson refuses in the paths of its annotations ("__proto__ is not allowed as a
+// property" when reading the value back) or drops (`__proto__`, which JSON.parse creates).
+const reservedKeys = ['__proto__', 'constructor', 'prototype'];
+
+type Envelope = Parameters<SuperJSON['deserialize']>[0];
+
 /**
  * superjson with errors that round-trip by class: `Date`, `BigInt`, `Map`, `Set`, `undefined`,
- * `RegExp`, `URL` come back as they went in. Error classes are found by constructor name among the
+ * `RegExp`, `URL`, typed arrays and ArrayBuffers come back as they went in. Error classes are found by constructor name among the
  * built-ins, Zart's own, those passed as `errorClasses`, and those this process has serialized.
  */
 export class DefaultSerializer implements Serializer {
@@ -53,8 +60,7 @@ export class DefaultSerializer implements Serializer {
       {
         isApplicable: (value): value is Error => value instanceof Error,
         serialize: (error) => this.json.serialize(this.describeError(error)) as unknown as JSONValue,
-        deserialize: (stored) =>
-          this.rebuildError(this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0])),
+        deserialize: (stored) => this.rebuildError(this.json.deserialize(stored as unknown as Envelope)),
       },
       'zart.error',
     );
@@ -67,6 +73,40 @@ export class DefaultSerializer implements Serializer {
       },
       'zart.buffer',
     );
+    this.json.registerCustom<ArrayBufferView | ArrayBuffer, JSONValue>(
+      {
+        isApplicable: isBinaryValue,
+        serialize: (value) => storeBinary(value) as unknown as JSONValue,
+        deserialize: (stored) => rebuildBinary(stored as unknown as StoredBinary),
+      },
+      'zart.binary',
+    );
+    // superjson stores an invalid Date as null.
+    this.json.registerCustom<Date, string>(
+      {
+        isApplicable: (value): value is Date => value instanceof Date && Number.isNaN(value.getTime()),
+        serialize: () => 'Invalid Date',
+        deserialize: () => new Date(NaN),
+      },
+      'zart.invalid-date',
+    );
+    // A plain object with a reserved own key is stored as its entries, so no annotation path
+    // crosses the key; it is rebuilt with defineProperty, which makes `__proto__` an own key again.
+    this.json.registerCustom<object, JSONValue>(
+      {
+        isApplicable: (value): value is object =>
+          isPlainObject(value) && reservedKeys.some((key) => Object.hasOwn(value, key)),
+        serialize: (value) => this.json.serialize(Object.entries(value)) as unknown as JSONValue,
+        deserialize: (stored) => {
+          const object = {};
+          for (const [key, entry] of this.json.deserialize<Array<[string, unknown]>>(stored as unknown as Envelope)) {
+            Object.defineProperty(object, key, { value: entry, writable: true, enumerable: true, configurable: true });
+          }
+          return object;
+        },
+      },
+      'zart.reserved-keys',
+    );
     // superjson leaves instances of unregistered classes to JSON.stringify, which would turn the
     // Dates, Maps and BigInts inside them into strings or throw. They are stored as plain objects
     // (the prototype is not kept), with their contents round-tripping like any other value.
@@ -74,21 +114,30 @@ export class DefaultSerializer implements Serializer {
       {
         isApplicable: (value): value is object => isClassInstance(value),
         serialize: (instance) => this.json.serialize({ ...instance }) as unknown as JSONValue,
-        deserialize: (stored) =>
-          this.json.deserialize<object>(stored as unknown as Parameters<SuperJSON['deserialize']>[0]),
+        deserialize: (stored) => this.json.deserialize<object>(stored as unknown as Envelope),
       },
       'zart.instance',
     );
   }
 
   serialize(value: unknown, what: string): StoredValue {
-    const unstorable = findUnstorableValue(value);
-    if (unstorable) throw new SerializationError(what, unstorable.path, unstorable.reason);
-    return this.json.serialize(value) as unknown as StoredValue;
+    let stored: StoredValue;
+    try {
+      const unstorable = findUnstorableValue(value);
+      if (unstorable) throw new SerializationError(what, unstorable.path, unstorable.reason);
+      stored = this.json.serialize(value) as unknown as StoredValue;
+    } catch (error) {
+      if (error instanceof SerializationError) throw error;
+      // Whatever slipped past findUnstorableValue (a getter that throws only when read twice, a
+      // Proxy whose traps throw): still named, never a bare error.
+      const reason = `could not be serialized (${error instanceof Error ? error.message : String(error)})`;
+      throw new SerializationError(what, '$', reason);
+    }
+    return stored;
   }
 
   deserialize(stored: StoredValue): unknown {
-    return this.json.deserialize(stored as unknown as Parameters<SuperJSON['deserialize']>[0]);
+    return this.json.deserialize(stored as unknown as Envelope);
   }
 
   private describeError(error: Error): StoredError {
@@ -119,6 +168,12 @@ export class DefaultSerializer implements Serializer {
   }
 }
 
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || prototype === Object.prototype;
+}
+
 // Objects superjson does not handle itself: not plain, not an array, not a built-in it knows.
 function isClassInstance(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -131,6 +186,6 @@ function isClassInstance(value: unknown): boolean {
     value instanceof RegExp ||
     value instanceof URL ||
     value instanceof Error ||
-    ArrayBuffer.isView(value)
+    isBinaryValue(value)
   );
 }
