@@ -81,7 +81,7 @@ describe('durable sleep', () => {
       return rows[0].n === 5_000;
     }, 120_000);
     const { rows } = await db.sql.query(
-      "SELECT count(*)::int AS n FROM zart.runs WHERE id LIKE 'hour-%' AND (lease_owner IS NOT NULL OR available_at < now() + interval '59 minutes')",
+      "SELECT count(*)::int AS n FROM zart.runs WHERE id LIKE 'hour-%' AND (lease_owner IS NOT NULL OR available_at < created_at + interval '59 minutes')",
     );
     expect(rows[0].n).toBe(0);
     expect((zart as unknown as { worker: { executions: Map<string, unknown> } }).worker.executions.size).toBe(0);
