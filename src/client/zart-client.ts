@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
-import { checkEventName, checkRunId } from '../storage/identifiers';
+import { checkEventName, checkExistingRunId, checkRunId, checkStepKey } from '../storage/identifiers';
 import {
   ConfigurationError,
   DeadlineExceededError,
@@ -16,6 +16,7 @@ import {
   WorkflowCancelledError,
   WorkflowFailedError,
 } from '../errors';
+import { showValue } from '../options/show-value';
 import { resolveOptions, type ResolvedZartOptions, type ZartOptions } from '../options/resolve-options';
 import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
@@ -72,14 +73,35 @@ export class ZartClient {
   /** @internal */
   protected wakeUps: WakeUpPublisher | undefined;
   private closing = new AbortController();
+  /** The one start of this instance: concurrent start() calls share it; a failed one is forgotten. */
+  private starting: Promise<void> | undefined;
+  /** The one shutdown of this instance: concurrent and later shutdown() calls share it. */
+  private stopping: Promise<void> | undefined;
 
   constructor(options: ZartOptions = {}) {
     this.options = resolveOptions(options, this.hasWorker());
   }
 
-  /** Connects, migrates (unless `migrate: false`) and compiles the declared workflows. */
+  /**
+   * Connects, migrates (unless `migrate: false`) and compiles the declared workflows. Concurrent
+   * calls share one start; after a failure a later call tries again; after shutdown() it throws.
+   */
   async start(): Promise<void> {
-    if (this.db) return;
+    if (this.stopping) {
+      throw new ConfigurationError(
+        'This Zart instance was shut down and cannot be started again. Create a new instance (new Zart(options)) instead.',
+      );
+    }
+    this.starting ??= this.startOnce().catch(async (error: unknown) => {
+      this.starting = undefined;
+      await this.closeConnection();
+      throw error;
+    });
+    return this.starting;
+  }
+
+  /** @internal The work of start(), run once; Zart adds its worker. */
+  protected async startOnce(): Promise<void> {
     this.closing = new AbortController();
     // Every pending result() waits on this signal: any number of them may be in flight.
     setMaxListeners(0, this.closing.signal);
@@ -166,6 +188,7 @@ export class ZartClient {
       query.andWhere('run.status IN (:...statuses)', { statuses });
     }
     if (options.after !== undefined) {
+      checkExistingRunId(options.after, 'listRuns({ after })');
       const anchor = await this.requireRun(options.after);
       query.andWhere('(run.createdAt, run.id) < (:createdAt, :id)', { createdAt: anchor.createdAt, id: anchor.id });
     }
@@ -201,6 +224,7 @@ export class ZartClient {
    * finished one.
    */
   async cancel(id: string): Promise<void> {
+    checkExistingRunId(id, 'cancel(id)');
     const { status, cancelled } = await cancelRuns(this.connected(), id);
     if (status === undefined) throw new RunNotFoundError(id);
     if (cancelled === 0) throw new InvalidRunStateError(id, status, 'cancel', 'pending, running or waiting');
@@ -213,6 +237,7 @@ export class ZartClient {
    */
   async sendEvent(id: string, name: string, payload?: unknown): Promise<void> {
     const db = this.connected();
+    checkExistingRunId(id, 'sendEvent(id)');
     checkEventName(name, 'sendEvent()');
     const stored = this.options.serializer.serialize(payload, `the payload of event "${name}"`);
     const { eventId, status } = await insertEvent(db, { runId: id, name, payload: stored });
@@ -227,6 +252,7 @@ export class ZartClient {
    */
   async resume<TOutput = unknown>(id: string): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
+    checkExistingRunId(id, 'resume(id)');
     if (!(await resumeRun(db, id))) {
       const run = await this.requireRun(id);
       throw new InvalidRunStateError(id, run.status, 'resume', 'failed or cancelled');
@@ -243,11 +269,25 @@ export class ZartClient {
    */
   async fork<TOutput = unknown>(id: string, options: ForkOptions): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
+    checkExistingRunId(id, 'fork(id)');
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError(
+        `fork(id, options) needs options such as { fromStep: 'charge#0' }, got ${showValue(options)}. Pass the step to fork from.`,
+      );
+    }
+    checkStepKey(options.fromStep, 'fork({ fromStep })');
     const newId = options.id ?? `${id}-fork-${randomUUID()}`;
+    checkRunId(newId, 'fork({ id })');
     const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep }).catch(
-      (error: unknown) => {
+      async (error: unknown) => {
         if ((error as { code?: unknown }).code !== '23505') throw error;
-        throw new ConfigurationError(`A run with id "${newId}" exists already; pass fork() another id.`);
+        const [source, taken] = await Promise.all([this.requireRun(id), this.requireRun(newId)]);
+        throw new RunIdConflictError(
+          newId,
+          taken.workflow,
+          source.workflow,
+          `A run with id "${newId}" exists already; pass fork() another id.`,
+        );
       },
     );
     if (!sourceExists) throw new RunNotFoundError(id);
@@ -287,11 +327,36 @@ export class ZartClient {
     }
   }
 
-  /** Closes the connection pool; pending result() calls reject. */
+  /**
+   * Closes the connection pool; pending result() calls reject. Concurrent and repeated calls
+   * share one shutdown; the instance cannot be started again.
+   */
   async shutdown(): Promise<void> {
-    this.closing.abort();
+    return this.stopOnce(() => Promise.resolve());
+  }
+
+  /**
+   * @internal Runs `beforeClose` and closes the connection, once per instance. A start() in flight
+   * is awaited first (its failure does not matter here), so nothing it opens is left behind.
+   */
+  protected stopOnce(beforeClose: () => Promise<void>): Promise<void> {
+    this.stopping ??= (async () => {
+      this.closing.abort();
+      await this.starting?.catch(() => undefined);
+      this.closing.abort();
+      await beforeClose();
+      await this.closeConnection();
+    })();
+    return this.stopping;
+  }
+
+  /** Sends the wake-ups still pending, then closes the pool: nothing is sent on a closed pool. */
+  private async closeConnection(): Promise<void> {
     const db = this.db;
+    const wakeUps = this.wakeUps;
     this.db = undefined;
+    this.wakeUps = undefined;
+    await wakeUps?.close();
     await db?.close();
   }
 
@@ -322,6 +387,12 @@ export class ZartClient {
   }
 
   private async waitForResult(id: string, options: ResultOptions = {}): Promise<unknown> {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError(
+        `result(options) takes an object such as { timeout: '30s' }, got ${showValue(options)}.`,
+      );
+    }
+    checkExistingRunId(id, 'result()');
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'result({ timeout })');
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const { serializer } = this.options;
@@ -355,6 +426,7 @@ export class ZartClient {
   }
 
   private async requireRun(id: string): Promise<RunEntity> {
+    checkExistingRunId(id, 'getRun(id)');
     const row = await this.connected().dataSource.getRepository(RunEntity).findOneBy({ id });
     if (!row) throw new RunNotFoundError(id);
     return row;

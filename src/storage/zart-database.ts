@@ -1,7 +1,7 @@
 // Zart's own TypeORM DataSource (its entities, its migrations, its schema) and the pg pool behind
 // it, which the hand-written statements in storage/sql/ use directly for one round trip each.
 import type { Pool, QueryResultRow } from 'pg';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
 import { ConfigurationError } from '../errors';
@@ -15,9 +15,14 @@ export interface Tables {
   workers: string;
 }
 
-/** How Zart reaches PostgreSQL. */
-export type DatabaseConnection =
-  { kind: 'url'; url: string; poolSize: number } | { kind: 'dataSource'; dataSource: DataSource; poolSize: number };
+/** How Zart reaches PostgreSQL, and the bounds on its pool. */
+export type DatabaseConnection = ({ kind: 'url'; url: string } | { kind: 'dataSource'; dataSource: DataSource }) & {
+  poolSize: number;
+  /** pg's connectionTimeoutMillis: opening a connection, and waiting for a free one. */
+  connectTimeoutMs: number;
+  /** PostgreSQL's statement_timeout of every connection of the pool; 0 is none. */
+  statementTimeoutMs: number;
+};
 
 /** @internal */
 export class ZartDatabase {
@@ -44,12 +49,20 @@ export class ZartDatabase {
       migrationsRun: false,
       logging: false,
     } as const;
+    // Bounds on Zart's own pool, whatever the application configured: a server that accepts TCP
+    // but never answers must fail start() instead of hanging it, and a stuck statement must not
+    // hold a connection forever. pg sends statement_timeout as a startup parameter.
+    const bounds = {
+      max: connection.poolSize,
+      connectionTimeoutMillis: connection.connectTimeoutMs,
+      statement_timeout: connection.statementTimeoutMs,
+    };
     let options: DataSourceOptions;
     if (connection.kind === 'url') {
       options = {
         type: 'postgres',
         url: connection.url,
-        extra: { max: connection.poolSize, application_name: 'zart' },
+        extra: { ...bounds, application_name: 'zart' },
         ...own,
       };
     } else {
@@ -61,12 +74,14 @@ export class ZartDatabase {
       }
       // Only how to reach the server is taken from the application: its entities, naming
       // strategy, subscribers, synchronize or dropSchema must never touch Zart's schema.
-      const { url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName } = app;
+      const { url, host, port, username, password, database, ssl, applicationName } = app;
       const extra = app.extra as Record<string, unknown> | undefined;
       options = {
         type: 'postgres',
-        ...defined({ url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName }),
-        extra: { ...extra, max: connection.poolSize },
+        ...defined({ url, host, port, username, password, database, ssl }),
+        // Zart's connections show up as 'zart' in pg_stat_activity unless the application named them.
+        applicationName: applicationName ?? 'zart',
+        extra: { ...extra, ...bounds },
         ...own,
       };
     }
@@ -74,10 +89,11 @@ export class ZartDatabase {
     try {
       await dataSource.initialize();
     } catch (error) {
-      throw new ConfigurationError(
-        `Zart could not connect to PostgreSQL: ${(error as Error).message}. Check connectionString / DATABASE_URL and that the server is running.`,
-        { cause: error },
-      );
+      // A failed initialize() leaves the pool it created behind: end it, so a failed start()
+      // keeps no connection or timer and the process can still exit.
+      const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
+      await pool?.end().catch(() => undefined);
+      throw connectionFailure(error, options, connection.connectTimeoutMs);
     }
     return new ZartDatabase(dataSource, schema, connection.kind === 'dataSource' ? connection.dataSource : undefined);
   }
@@ -129,11 +145,18 @@ export class ZartDatabase {
     await runner.connect();
     const lockName = `zart.migrate:${this.schema}`;
     try {
+      // Exempt from statementTimeout: waiting for another process's migration, or building an
+      // index on a large table, may rightly take longer. RESET restores the pool's default before
+      // the connection goes back to the pool.
+      await runner.query('SET statement_timeout = 0');
       await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
       let migrated = false;
       try {
         await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-        const applied = await this.dataSource.runMigrations({ transaction: 'all' });
+        // On this connection, so the exemption above applies to the migrations too.
+        const executor = new MigrationExecutor(this.dataSource, runner);
+        executor.transaction = 'all';
+        const applied = await executor.executePendingMigrations();
         migrated = true;
         return applied.map((migration) => migration.name);
       } finally {
@@ -144,6 +167,7 @@ export class ZartDatabase {
         });
       }
     } finally {
+      await runner.query('RESET statement_timeout').catch(() => undefined);
       await runner.release();
     }
   }
@@ -151,6 +175,42 @@ export class ZartDatabase {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+/** The ConfigurationError of a failed connect: where to, and which option to check or raise. */
+function connectionFailure(error: unknown, options: DataSourceOptions, connectTimeoutMs: number): ConfigurationError {
+  const message = error instanceof Error ? error.message : String(error);
+  const where = serverOf(options);
+  if (/timeout/i.test(message)) {
+    return new ConfigurationError(
+      `Zart could not connect to PostgreSQL at ${where} within connectTimeout (${connectTimeoutMs} ms): ${withoutPeriod(message)}. ` +
+        'Check that the server is reachable and answering, or raise the connectTimeout option.',
+      { cause: error },
+    );
+  }
+  return new ConfigurationError(
+    `Zart could not connect to PostgreSQL at ${where}: ${withoutPeriod(message)}. ` +
+      'Check connectionString / DATABASE_URL and that the server is running.',
+    { cause: error },
+  );
+}
+
+/** host:port of the server, never the credentials of the URL. */
+function serverOf(options: DataSourceOptions): string {
+  const { url, host, port } = options as { url?: string; host?: string; port?: number };
+  if (url) {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname || 'localhost'}:${parsed.port || 5432}`;
+    } catch {
+      return 'the server of the connection string';
+    }
+  }
+  return `${host ?? 'localhost'}:${port ?? 5432}`;
+}
+
+function withoutPeriod(message: string): string {
+  return message.replace(/\.+$/, '');
 }
 
 function defined<T extends object>(values: T): Partial<T> {
