@@ -4,7 +4,7 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, describeCause } from '../errors';
 import { zartEntities } from './entities';
 
 /** Schema-qualified, quoted table names, for SQL text. */
@@ -179,17 +179,17 @@ export class ZartDatabase {
 
 /** The ConfigurationError of a failed connect: where to, and which option to check or raise. */
 function connectionFailure(error: unknown, options: DataSourceOptions, connectTimeoutMs: number): ConfigurationError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeCause(error);
   const where = serverOf(options);
   if (/timeout/i.test(message)) {
     return new ConfigurationError(
-      `Zart could not connect to PostgreSQL at ${where} within connectTimeout (${connectTimeoutMs} ms): ${withoutPeriod(message)}. ` +
+      `Zart could not connect to PostgreSQL at ${where} within connectTimeout (${connectTimeoutMs} ms): ${message}. ` +
         'Check that the server is reachable and answering, or raise the connectTimeout option.',
       { cause: error },
     );
   }
   return new ConfigurationError(
-    `Zart could not connect to PostgreSQL at ${where}: ${withoutPeriod(message)}. ` +
+    `Zart could not connect to PostgreSQL at ${where}: ${message}. ` +
       'Check connectionString / DATABASE_URL and that the server is running.',
     { cause: error },
   );
@@ -207,10 +207,6 @@ function serverOf(options: DataSourceOptions): string {
     }
   }
   return `${host ?? 'localhost'}:${port ?? 5432}`;
-}
-
-function withoutPeriod(message: string): string {
-  return message.replace(/\.+$/, '');
 }
 
 function defined<T extends object>(values: T): Partial<T> {
