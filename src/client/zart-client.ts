@@ -17,12 +17,17 @@ import {
   WorkflowFailedError,
 } from '../errors';
 import { showValue } from '../options/show-value';
-import { resolveOptions, type ResolvedZartOptions, type ZartOptions } from '../options/resolve-options';
+import {
+  checkCallOptions,
+  resolveOptions,
+  type ResolvedZartOptions,
+  type ZartOptions,
+} from '../options/resolve-options';
 import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
-import { RunEntity, StepCheckpointEntity } from '../storage/entities';
+import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
@@ -140,6 +145,7 @@ export class ZartClient {
     options: StartWorkflowOptions = {},
   ): Promise<WorkflowHandle<unknown>> {
     const db = this.connected();
+    checkCallOptions(options, 'startWorkflow(workflow, input, options)', "{ id: 'order-42' }");
     const definition = this.registry!.get(workflow);
     const id = options.id ?? randomUUID();
     checkRunId(id, 'startWorkflow({ id })');
@@ -180,6 +186,8 @@ export class ZartClient {
   /** Runs, newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<WorkflowRun[]> {
     const db = this.connected();
+    checkCallOptions(options, 'listRuns(options)', "{ workflow: 'checkout', limit: 50 }");
+    checkListRunsOptions(options);
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const query = db.dataSource.getRepository(RunEntity).createQueryBuilder('run');
     if (options.workflow !== undefined) query.andWhere('run.workflow = :workflow', { workflow: options.workflow });
@@ -270,11 +278,7 @@ export class ZartClient {
   async fork<TOutput = unknown>(id: string, options: ForkOptions): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
     checkExistingRunId(id, 'fork(id)');
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError(
-        `fork(id, options) needs options such as { fromStep: 'charge#0' }, got ${showValue(options)}. Pass the step to fork from.`,
-      );
-    }
+    checkCallOptions(options, 'fork(id, options)', "{ fromStep: 'charge#0' }");
     checkStepKey(options.fromStep, 'fork({ fromStep })');
     const newId = options.id ?? `${id}-fork-${randomUUID()}`;
     checkRunId(newId, 'fork({ id })');
@@ -312,6 +316,7 @@ export class ZartClient {
    */
   async deleteFinishedRuns(options: DeleteFinishedRunsOptions): Promise<number> {
     const db = this.connected();
+    checkCallOptions(options, 'deleteFinishedRuns(options)', "{ olderThan: '30d' }");
     const olderThanMs = parseDuration(options.olderThan, 'deleteFinishedRuns({ olderThan })');
     const batchSize = options.batchSize ?? 1_000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -387,11 +392,7 @@ export class ZartClient {
   }
 
   private async waitForResult(id: string, options: ResultOptions = {}): Promise<unknown> {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError(
-        `result(options) takes an object such as { timeout: '30s' }, got ${showValue(options)}.`,
-      );
-    }
+    checkCallOptions(options, 'result(options)', "{ timeout: '30s' }");
     checkExistingRunId(id, 'result()');
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'result({ timeout })');
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
@@ -454,5 +455,28 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     };
+  }
+}
+
+const runStatuses: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+
+/** The filters of listRuns(): a bad one is a ConfigurationError, not a driver error or a silent no-match. */
+function checkListRunsOptions(options: ListRunsOptions): void {
+  const { workflow, status, limit } = options;
+  if (workflow !== undefined && (typeof workflow !== 'string' || workflow.includes('\u0000'))) {
+    throw new ConfigurationError(
+      `listRuns({ workflow }) must be a workflow name without NUL bytes, got ${showValue(workflow)}. Pass a registered workflow's name.`,
+    );
+  }
+  const statuses: unknown[] = status === undefined ? [] : Array.isArray(status) ? status : [status];
+  if (statuses.some((s) => !runStatuses.includes(s as RunStatus))) {
+    throw new ConfigurationError(
+      `listRuns({ status }) must be one or an array of ${runStatuses.join(', ')}, got ${showValue(status)}. Pass known statuses.`,
+    );
+  }
+  if (limit !== undefined && !Number.isInteger(limit)) {
+    throw new ConfigurationError(
+      `listRuns({ limit }) must be an integer (1 to 1000), got ${showValue(limit)}. Pass a whole number.`,
+    );
   }
 }

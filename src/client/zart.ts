@@ -2,9 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
-import { ConfigurationError } from '../errors';
-import { showValue } from '../options/show-value';
-import type { ZartOptions } from '../options/resolve-options';
+import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
@@ -61,11 +59,7 @@ export class Zart extends ZartClient {
    * The options are checked before anything stops; concurrent calls share one shutdown.
    */
   override async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError(
-        `shutdown(options) takes an object such as { drain: '10s' }, got ${showValue(options)}.`,
-      );
-    }
+    checkCallOptions(options, 'shutdown(options)', "{ drain: '10s' }");
     const drainMs =
       options.drain === undefined
         ? this.options.worker === false

@@ -5,7 +5,7 @@ import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
 import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
-import { showValue } from '../options/show-value';
+import { checkCallOptions } from '../options/resolve-options';
 import { currentFrame, type RunScope } from './run-context';
 
 function runOf(fn: string): RunScope {
@@ -42,7 +42,7 @@ export interface WaitForEventOptions {
 export async function waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
   const run = runOf('waitForEvent');
   checkEventName(name, 'waitForEvent(name)');
-  checkOptions(options, 'waitForEvent(name, options)', "{ timeout: '1h' }");
+  checkCallOptions(options, 'waitForEvent(name, options)', "{ timeout: '1h' }");
   const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, 'waitForEvent({ timeout })');
   return (await run.waitForEvent(name, timeoutMs)) as T;
 }
@@ -73,19 +73,13 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
   options: StartChildOptions = {},
 ): Promise<ChildHandle<WorkflowOutput<W>>> {
   const run = runOf('startChild');
-  checkOptions(options, 'startChild(workflow, input, options)', "{ id: 'child-1' }");
+  checkCallOptions(options, 'startChild(workflow, input, options)', "{ id: 'child-1' }");
   if (options.id !== undefined) checkRunId(options.id, 'startChild({ id })');
   const id = await run.startChild(workflow, input, options.id);
   return {
     id,
     result: async () => (await runOf('result').awaitChild(id)) as WorkflowOutput<W>,
   };
-}
-
-function checkOptions(options: unknown, where: string, example: string): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigurationError(`${where}: options must be an object such as ${example}, got ${showValue(options)}.`);
-  }
 }
 
 /** The current time, checkpointed: a replay sees the time the first execution saw. */

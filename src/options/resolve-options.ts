@@ -234,6 +234,17 @@ function isErrorClassList(value: unknown): boolean {
   );
 }
 
+/**
+ * @internal The options argument of a method (`shutdown(options)`, `result(options)`, ...): an
+ * object, or a ConfigurationError naming the call. Its values are checked where they are read
+ * (durations by parseDuration, ids by storage/identifiers).
+ */
+export function checkCallOptions(options: unknown, where: string, example: string): void {
+  if (!isObject(options)) {
+    throw new ConfigurationError(`${where} takes an object of options such as ${example}, got ${showValue(options)}.`);
+  }
+}
+
 function unknownKeys(value: object, known: string[], where: string, problems: string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) problems.push(`Unknown option "${key}" in ${where}; known options: ${known.join(', ')}.`);

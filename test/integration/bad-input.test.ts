@@ -171,6 +171,24 @@ describe('bad input', () => {
     await expect(forked).rejects.toThrow(/A run with id "fork-taken" exists already; pass fork\(\) another id/);
   });
 
+  it('startWorkflow(), listRuns() and deleteFinishedRuns() reject bad options with a ConfigurationError naming them', async () => {
+    const zart = await db.zart();
+    const before = await runCount();
+    await expect(zart.startWorkflow(Plain, { n: 1 }, null as never)).rejects.toThrow(
+      /^startWorkflow\(workflow, input, options\) takes an object of options/,
+    );
+    await expect(zart.listRuns({ workflow: 'a\u0000b' })).rejects.toThrow(/^listRuns\(\{ workflow \}\) must be/);
+    await expect(zart.listRuns({ status: 'done' as never })).rejects.toThrow(/^listRuns\(\{ status \}\) must be/);
+    await expect(zart.listRuns({ limit: '5' as never })).rejects.toThrow(/^listRuns\(\{ limit \}\) must be/);
+    await expect(zart.listRuns(null as never)).rejects.toThrow(ConfigurationError);
+    await expect(zart.deleteFinishedRuns({ olderThan: null as never })).rejects.toThrow(
+      /^deleteFinishedRuns\(\{ olderThan \}\) must be/,
+    );
+    await expect(zart.deleteFinishedRuns(null as never)).rejects.toThrow(ConfigurationError);
+    expect(await runCount()).toBe(before);
+    await expectStillWorks(zart);
+  });
+
   it('result({ timeout: null }) is a ConfigurationError naming the option', async () => {
     const zart = await db.zart();
     const run = await zart.startWorkflow(Plain, { n: 5 });
@@ -191,7 +209,7 @@ describe('bad input', () => {
     ]);
     expect(seen[0]![2]).toMatch(/^sleep\(duration\) must be .*got null/);
     expect(seen[2]![2]).toMatch(/^waitForEvent\(\{ timeout \}\) must be/);
-    expect(seen[3]![2]).toMatch(/^waitForEvent\(name, options\): options must be an object/);
+    expect(seen[3]![2]).toMatch(/^waitForEvent\(name, options\) takes an object of options/);
     expect(seen[4]![2]).toMatch(/^startChild\(\{ id \}\): a run id must be/);
   });
 
