@@ -311,6 +311,23 @@ export class SerializationError extends ZartError {
 }
 named(SerializationError, 'SerializationError');
 
+/** PostgreSQL cancelled one of Zart's statements at `statementTimeout`; `cause` is the driver's error. */
+export class DatabaseTimeoutError extends ZartError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, cause: unknown) {
+    super(
+      'ZART_DATABASE_TIMEOUT',
+      `PostgreSQL cancelled a statement of Zart after statementTimeout (${timeoutMs} ms); usually another ` +
+        "transaction holds a lock on Zart's tables. Find the blocking session (pg_stat_activity, pg_locks), " +
+        'or raise the statementTimeout option.',
+      { cause },
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+named(DatabaseTimeoutError, 'DatabaseTimeoutError');
+
 /** Options, declarations or the environment are wrong; the message says which and how to fix it. */
 export class ConfigurationError extends ZartError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -348,4 +365,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   LeaseLostError,
   SerializationError,
   ConfigurationError,
+  DatabaseTimeoutError,
 ];

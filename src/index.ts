@@ -61,5 +61,6 @@ export {
   LeaseLostError,
   SerializationError,
   ConfigurationError,
+  DatabaseTimeoutError,
   type ValidationFailure,
 } from './errors';

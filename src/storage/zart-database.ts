@@ -4,7 +4,7 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
-import { ConfigurationError, describeCause } from '../errors';
+import { ConfigurationError, DatabaseTimeoutError, describeCause } from '../errors';
 import { zartEntities } from './entities';
 
 /** Schema-qualified, quoted table names, for SQL text. */
@@ -33,6 +33,7 @@ export class ZartDatabase {
     readonly dataSource: DataSource,
     readonly schema: string,
     private readonly appDataSource: DataSource | undefined,
+    private readonly statementTimeoutMs: number,
   ) {
     const q = (table: string): string => `"${schema}"."${table}"`;
     this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
@@ -95,7 +96,12 @@ export class ZartDatabase {
       await pool?.end().catch(() => undefined);
       throw connectionFailure(error, options, connection.connectTimeoutMs);
     }
-    return new ZartDatabase(dataSource, schema, connection.kind === 'dataSource' ? connection.dataSource : undefined);
+    return new ZartDatabase(
+      dataSource,
+      schema,
+      connection.kind === 'dataSource' ? connection.dataSource : undefined,
+      connection.statementTimeoutMs,
+    );
   }
 
   /**
@@ -118,10 +124,17 @@ export class ZartDatabase {
     return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  /** Runs one statement. */
+  /**
+   * Runs one statement. A statement cancelled at statementTimeout becomes DatabaseTimeoutError:
+   * every statement that can wait on a row lock is one of these (TypeORM's reads never wait).
+   */
   async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
-    const result = await this.pool.query<R>(sql, params);
-    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    try {
+      const result = await this.pool.query<R>(sql, params);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
+    }
   }
 
   /** The SQL text of a statement for this schema, built once. */
@@ -175,6 +188,12 @@ export class ZartDatabase {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+// SQLSTATE 57014 is query_canceled; pg_cancel_backend() gives it too, with another message.
+function isStatementTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '57014' && typeof message === 'string' && message.includes('statement timeout');
 }
 
 /** The ConfigurationError of a failed connect: where to, and which option to check or raise. */

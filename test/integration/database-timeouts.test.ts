@@ -3,9 +3,10 @@
 // (which may wait for another process's migration) is exempt.
 import { createServer, type Server, type Socket } from 'node:net';
 import { DataSource } from 'typeorm';
-import { ConfigurationError, Workflow, Zart, step, waitForEvent } from '../../src';
+import { ConfigurationError, DatabaseTimeoutError, Workflow, Zart, step, waitForEvent } from '../../src';
 import { silentLogger } from '../support/silent-logger';
 import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
 
@@ -85,11 +86,17 @@ describe('database timeouts', () => {
   it('a statement stuck on a lock is cancelled after statementTimeout, and the instance keeps working', async () => {
     const zart = await db.zart({ statementTimeout: '300ms' });
     const run = await zart.startWorkflow(Waits, undefined as never, { id: 'locked-run' });
+    // Parked first: the lock below must block cancel(), not the worker recording the wait.
+    await waitFor(async () => (await run.status()) === 'waiting');
     await db.sql.query('BEGIN');
     try {
       await db.sql.query('SELECT 1 FROM zart.runs WHERE id = $1 FOR UPDATE', [run.id]);
       const { ms, error } = await timed(zart.cancel(run.id));
-      expect((error as Error).message).toMatch(/statement timeout/);
+      expect(error).toBeInstanceOf(DatabaseTimeoutError);
+      expect(error).toMatchObject({ code: 'ZART_DATABASE_TIMEOUT', timeoutMs: 300 });
+      expect((error as Error).message).toMatch(
+        /after statementTimeout \(300 ms\).*raise the statementTimeout option\.$/,
+      );
       expect(ms).toBeLessThan(5_000);
     } finally {
       await db.sql.query('ROLLBACK');
