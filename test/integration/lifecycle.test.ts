@@ -44,6 +44,10 @@ async function expectStillWorks(zart: Zart): Promise<void> {
   expect(await handle.result({ timeout: '20s' })).toBe('still here');
 }
 
+function openSockets(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+}
+
 /** A TCP proxy to the test server that refuses connections until `open` is set. */
 async function gate(target: URL): Promise<{ url: string; open(): void; close(): Promise<void> }> {
   let isOpen = false;
@@ -126,8 +130,11 @@ describe('lifecycle', () => {
     const proxy = await gate(new URL(db.url));
     const zart = newZart(proxy.url);
     try {
+      const sockets = openSockets();
       await expect(zart.start()).rejects.toThrow(ConfigurationError);
       await expect(zart.start()).rejects.toThrow(/could not connect to PostgreSQL at 127\.0\.0\.1:\d+/);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(openSockets()).toBeLessThanOrEqual(sockets);
       proxy.open();
       await zart.start();
       await expectStillWorks(zart);
