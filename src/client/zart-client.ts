@@ -174,7 +174,7 @@ export class ZartClient {
       id,
       workflow,
       result: (options?: ResultOptions) => this.waitForResult(id, options) as Promise<TOutput>,
-      status: async () => (await this.requireRun(id)).status,
+      status: async () => (await this.requireRun(id, 'status()')).status,
     };
   }
 
@@ -207,7 +207,7 @@ export class ZartClient {
   /** The checkpoints of a run in call order; RunNotFoundError if the run does not exist. */
   async getSteps(id: string): Promise<StepCheckpoint[]> {
     const db = this.connected();
-    await this.requireRun(id);
+    await this.requireRun(id, 'getSteps(id)');
     const rows = await db.dataSource
       .getRepository(StepCheckpointEntity)
       .find({ where: { runId: id }, order: { seq: 'ASC' } });
@@ -426,8 +426,8 @@ export class ZartClient {
     }
   }
 
-  private async requireRun(id: string): Promise<RunEntity> {
-    checkExistingRunId(id, 'getRun(id)');
+  private async requireRun(id: string, where = 'getRun(id)'): Promise<RunEntity> {
+    checkExistingRunId(id, where);
     const row = await this.connected().dataSource.getRepository(RunEntity).findOneBy({ id });
     if (!row) throw new RunNotFoundError(id);
     return row;
