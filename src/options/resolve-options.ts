@@ -131,7 +131,11 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     problems.push(`connectionString must be a postgres:// URL string, got ${showValue(options.connectionString)}.`);
   } else {
     const url = options.connectionString ?? process.env.DATABASE_URL;
+    const from = options.connectionString === undefined ? 'DATABASE_URL' : 'connectionString';
     if (!url) problems.push('No database: pass connectionString or dataSource, or set DATABASE_URL.');
+    else if (!isPostgresUrl(url))
+      // Not echoed: the URL may hold a password.
+      problems.push(`${from} must be a postgres://user:password@host:port/database URL; the one given is not.`);
     else connection = { kind: 'url', url, ...limits };
   }
 
@@ -214,6 +218,14 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
 /** Only a missing option takes the default: `null` is a value, and is checked like any other. */
 function orDefault<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value;
+}
+
+function isPostgresUrl(url: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:', 'socket:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function isObject(value: unknown): value is object {

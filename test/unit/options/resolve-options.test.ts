@@ -43,6 +43,23 @@ describe('resolveOptions', () => {
     expect(problemsOf({ connectionString: url, ...options })).toMatch(message);
   });
 
+  it.each(['nonsense', 'http://example.com/db', 'postgres://user:secret@127.0.0.1:99999/db'])(
+    'rejects the connection string %p without echoing it',
+    (connectionString) => {
+      const message = problemsOf({ connectionString });
+      expect(message).toMatch(/connectionString must be a postgres:\/\/user:password@host:port\/database URL/);
+      expect(message).not.toContain('secret');
+    },
+  );
+
+  it('accepts postgres://, postgresql:// and socket: URLs', () => {
+    for (const connectionString of ['postgres://u@h/db', 'postgresql://u@h:5433/db', 'socket:/var/run/postgresql?db=x'])
+      expect(resolveOptions({ connectionString }, true).connection).toMatchObject({
+        kind: 'url',
+        url: connectionString,
+      });
+  });
+
   it('lists every problem at once', () => {
     const message = problemsOf({ connectionString: url, logger: 5, migrate: 'no', worker: { lease: {} } });
     expect(message).toMatch(/logger/);
