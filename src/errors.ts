@@ -90,7 +90,10 @@ export class RunNotFoundError extends ZartError {
 }
 named(RunNotFoundError, 'RunNotFoundError');
 
-/** `startWorkflow` reused an id that already belongs to a run of another workflow. */
+/**
+ * `startWorkflow` reused an id that already belongs to a run of another workflow, a child's id is
+ * taken, or `fork()` was given an id that is taken.
+ */
 export class RunIdConflictError extends ZartError {
   readonly runId: string;
   readonly existingWorkflow: string;
@@ -150,8 +153,8 @@ export class StepFailedError extends ZartError {
   constructor(runId: string, stepKey: string, attempts: number, cause: unknown) {
     super(
       'ZART_STEP_FAILED',
-      `Step "${stepKey}" of run "${runId}" failed after ${attempts} attempt(s): ${describe(cause)}. ` +
-        'Catch this error in the workflow to compensate, or fix the cause and start a new run.',
+      `Step "${stepKey}" of run "${runId}" failed after ${attempts} attempt(s): ${describeCause(cause)}. ` +
+        'Catch this error in the workflow to compensate, or fix the cause and resume() the run.',
       { cause },
     );
     this.runId = runId;
@@ -168,7 +171,7 @@ export class WorkflowFailedError extends ZartError {
   constructor(runId: string, cause: unknown) {
     super(
       'ZART_WORKFLOW_FAILED',
-      `Run "${runId}" failed: ${describe(cause)}. Inspect it with getRun() and getSteps(), fix the cause and start a new run.`,
+      `Run "${runId}" failed: ${describeCause(cause)}. Inspect it with getRun() and getSteps(), fix the cause and resume() the run, or start a new one.`,
       { cause },
     );
     this.runId = runId;
@@ -181,7 +184,10 @@ export class WorkflowCancelledError extends ZartError {
   readonly runId: string;
 
   constructor(runId: string) {
-    super('ZART_WORKFLOW_CANCELLED', `Run "${runId}" was cancelled. Start a new run if that was a mistake.`);
+    super(
+      'ZART_WORKFLOW_CANCELLED',
+      `Run "${runId}" was cancelled. If that was a mistake, resume("${runId}") runs it again from its checkpoints.`,
+    );
     this.runId = runId;
   }
 }
@@ -346,9 +352,9 @@ export class LargeValueStoreError extends ZartError {
     super(
       'ZART_LARGE_VALUE_STORE',
       ref === null
-        ? `The large-value store failed to store ${what}: ${describe(cause)}. The run failed with this error; ` +
+        ? `The large-value store failed to store ${what}: ${describeCause(cause)}. The run failed with this error; ` +
             'fix the store (largeValues.store.put), then resume() the run.'
-        : `The large-value store failed to read ${what} (reference ${JSON.stringify(ref)}): ${describe(cause)}. ` +
+        : `The large-value store failed to read ${what} (reference ${JSON.stringify(ref)}): ${describeCause(cause)}. ` +
             'Make the value readable again (largeValues.store.get, in every process that reads runs), then resume() the run.',
       { cause },
     );
@@ -363,6 +369,22 @@ function formatBytes(bytes: number): string {
   const [value, unit] = bytes < 1024 ** 2 ? [bytes / 1024, 'kB'] : [bytes / 1024 ** 2, 'MB'];
   return `${Number(value.toFixed(1))} ${unit} (${bytes} bytes)`;
 }
+/** PostgreSQL cancelled one of Zart's statements at `statementTimeout`; `cause` is the driver's error. */
+export class DatabaseTimeoutError extends ZartError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, cause: unknown) {
+    super(
+      'ZART_DATABASE_TIMEOUT',
+      `PostgreSQL cancelled a statement of Zart after statementTimeout (${timeoutMs} ms); usually another ` +
+        "transaction holds a lock on Zart's tables. Find the blocking session (pg_stat_activity, pg_locks), " +
+        'or raise the statementTimeout option.',
+      { cause },
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+named(DatabaseTimeoutError, 'DatabaseTimeoutError');
 
 /** Options, declarations or the environment are wrong; the message says which and how to fix it. */
 export class ConfigurationError extends ZartError {
@@ -372,9 +394,13 @@ export class ConfigurationError extends ZartError {
 }
 named(ConfigurationError, 'ConfigurationError');
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+/**
+ * @internal An error as a clause inside another message, without its final period: every Zart
+ * message ends with one, and nested messages ended in "..".
+ */
+export function describeCause(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.replace(/\.+$/, '');
 }
 
 /** @internal Every Zart error class, for the serializer to rehydrate stored errors by name. */
@@ -399,4 +425,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   ValueTooLargeError,
   LargeValueStoreError,
   ConfigurationError,
+  DatabaseTimeoutError,
 ];

@@ -66,5 +66,6 @@ export {
   ValueTooLargeError,
   LargeValueStoreError,
   ConfigurationError,
+  DatabaseTimeoutError,
   type ValidationFailure,
 } from './errors';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
-import { checkEventName, checkRunId } from '../storage/identifiers';
+import { checkEventName, checkExistingRunId, checkRunId, checkStepKey } from '../storage/identifiers';
 import {
   ConfigurationError,
   DeadlineExceededError,
@@ -16,12 +16,18 @@ import {
   WorkflowCancelledError,
   WorkflowFailedError,
 } from '../errors';
-import { resolveOptions, type ResolvedZartOptions, type ZartOptions } from '../options/resolve-options';
+import { showValue } from '../options/show-value';
+import {
+  checkCallOptions,
+  resolveOptions,
+  type ResolvedZartOptions,
+  type ZartOptions,
+} from '../options/resolve-options';
 import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
-import { RunEntity, StepCheckpointEntity } from '../storage/entities';
+import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
 import { isConnectionError } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
@@ -72,14 +78,35 @@ export class ZartClient {
   /** @internal */
   protected wakeUps: WakeUpPublisher | undefined;
   private closing = new AbortController();
+  /** The one start of this instance: concurrent start() calls share it; a failed one is forgotten. */
+  private starting: Promise<void> | undefined;
+  /** The one shutdown of this instance: concurrent and later shutdown() calls share it. */
+  private stopping: Promise<void> | undefined;
 
   constructor(options: ZartOptions = {}) {
     this.options = resolveOptions(options, this.hasWorker());
   }
 
-  /** Connects, migrates (unless `migrate: false`) and compiles the declared workflows. */
+  /**
+   * Connects, migrates (unless `migrate: false`) and compiles the declared workflows. Concurrent
+   * calls share one start; after a failure a later call tries again; after shutdown() it throws.
+   */
   async start(): Promise<void> {
-    if (this.db) return;
+    if (this.stopping) {
+      throw new ConfigurationError(
+        'This Zart instance was shut down and cannot be started again. Create a new instance (new Zart(options)) instead.',
+      );
+    }
+    this.starting ??= this.startOnce().catch(async (error: unknown) => {
+      this.starting = undefined;
+      await this.closeConnection();
+      throw error;
+    });
+    return this.starting;
+  }
+
+  /** @internal The work of start(), run once; Zart adds its worker. */
+  protected async startOnce(): Promise<void> {
     this.closing = new AbortController();
     // Every pending result() waits on this signal: any number of them may be in flight.
     setMaxListeners(0, this.closing.signal);
@@ -118,6 +145,7 @@ export class ZartClient {
     options: StartWorkflowOptions = {},
   ): Promise<WorkflowHandle<unknown>> {
     const db = this.connected();
+    checkCallOptions(options, 'startWorkflow(workflow, input, options)', "{ id: 'order-42' }");
     const definition = this.registry!.get(workflow);
     const id = options.id ?? randomUUID();
     checkRunId(id, 'startWorkflow({ id })');
@@ -148,7 +176,7 @@ export class ZartClient {
       id,
       workflow,
       result: (options?: ResultOptions) => this.waitForResult(id, options) as Promise<TOutput>,
-      status: async () => (await this.requireRun(id)).status,
+      status: async () => (await this.requireRun(id, 'status()')).status,
     };
   }
 
@@ -160,6 +188,8 @@ export class ZartClient {
   /** Runs, newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<WorkflowRun[]> {
     const db = this.connected();
+    checkCallOptions(options, 'listRuns(options)', "{ workflow: 'checkout', limit: 50 }");
+    checkListRunsOptions(options);
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const query = db.dataSource.getRepository(RunEntity).createQueryBuilder('run');
     if (options.workflow !== undefined) query.andWhere('run.workflow = :workflow', { workflow: options.workflow });
@@ -168,6 +198,7 @@ export class ZartClient {
       query.andWhere('run.status IN (:...statuses)', { statuses });
     }
     if (options.after !== undefined) {
+      checkExistingRunId(options.after, 'listRuns({ after })');
       const anchor = await this.requireRun(options.after);
       query.andWhere('(run.createdAt, run.id) < (:createdAt, :id)', { createdAt: anchor.createdAt, id: anchor.id });
     }
@@ -178,7 +209,7 @@ export class ZartClient {
   /** The checkpoints of a run in call order; RunNotFoundError if the run does not exist. */
   async getSteps(id: string): Promise<StepCheckpoint[]> {
     const db = this.connected();
-    await this.requireRun(id);
+    await this.requireRun(id, 'getSteps(id)');
     const rows = await db.dataSource
       .getRepository(StepCheckpointEntity)
       .find({ where: { runId: id }, order: { seq: 'ASC' } });
@@ -208,6 +239,7 @@ export class ZartClient {
    * finished one.
    */
   async cancel(id: string): Promise<void> {
+    checkExistingRunId(id, 'cancel(id)');
     const { status, cancelled } = await cancelRuns(this.connected(), id);
     if (status === undefined) throw new RunNotFoundError(id);
     if (cancelled === 0) throw new InvalidRunStateError(id, status, 'cancel', 'pending, running or waiting');
@@ -220,6 +252,7 @@ export class ZartClient {
    */
   async sendEvent(id: string, name: string, payload?: unknown): Promise<void> {
     const db = this.connected();
+    checkExistingRunId(id, 'sendEvent(id)');
     checkEventName(name, 'sendEvent()');
     const { serializer } = this.options;
     const encoded = serializer.encode(payload, `the payload of event "${name}"`);
@@ -236,6 +269,7 @@ export class ZartClient {
    */
   async resume<TOutput = unknown>(id: string): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
+    checkExistingRunId(id, 'resume(id)');
     if (!(await resumeRun(db, id))) {
       const run = await this.requireRun(id);
       throw new InvalidRunStateError(id, run.status, 'resume', 'failed or cancelled');
@@ -252,11 +286,21 @@ export class ZartClient {
    */
   async fork<TOutput = unknown>(id: string, options: ForkOptions): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
+    checkExistingRunId(id, 'fork(id)');
+    checkCallOptions(options, 'fork(id, options)', "{ fromStep: 'charge#0' }");
+    checkStepKey(options.fromStep, 'fork({ fromStep })');
     const newId = options.id ?? `${id}-fork-${randomUUID()}`;
+    checkRunId(newId, 'fork({ id })');
     const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep }).catch(
-      (error: unknown) => {
+      async (error: unknown) => {
         if ((error as { code?: unknown }).code !== '23505') throw error;
-        throw new ConfigurationError(`A run with id "${newId}" exists already; pass fork() another id.`);
+        const [source, taken] = await Promise.all([this.requireRun(id), this.requireRun(newId)]);
+        throw new RunIdConflictError(
+          newId,
+          taken.workflow,
+          source.workflow,
+          `A run with id "${newId}" exists already; pass fork() another id.`,
+        );
       },
     );
     if (!sourceExists) throw new RunNotFoundError(id);
@@ -281,6 +325,7 @@ export class ZartClient {
    */
   async deleteFinishedRuns(options: DeleteFinishedRunsOptions): Promise<number> {
     const db = this.connected();
+    checkCallOptions(options, 'deleteFinishedRuns(options)', "{ olderThan: '30d' }");
     const olderThanMs = parseDuration(options.olderThan, 'deleteFinishedRuns({ olderThan })');
     const batchSize = options.batchSize ?? 1_000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -296,11 +341,36 @@ export class ZartClient {
     }
   }
 
-  /** Closes the connection pool; pending result() calls reject. */
+  /**
+   * Closes the connection pool; pending result() calls reject. Concurrent and repeated calls
+   * share one shutdown; the instance cannot be started again.
+   */
   async shutdown(): Promise<void> {
-    this.closing.abort();
+    return this.stopOnce(() => Promise.resolve());
+  }
+
+  /**
+   * @internal Runs `beforeClose` and closes the connection, once per instance. A start() in flight
+   * is awaited first (its failure does not matter here), so nothing it opens is left behind.
+   */
+  protected stopOnce(beforeClose: () => Promise<void>): Promise<void> {
+    this.stopping ??= (async () => {
+      this.closing.abort();
+      await this.starting?.catch(() => undefined);
+      this.closing.abort();
+      await beforeClose();
+      await this.closeConnection();
+    })();
+    return this.stopping;
+  }
+
+  /** Sends the wake-ups still pending, then closes the pool: nothing is sent on a closed pool. */
+  private async closeConnection(): Promise<void> {
     const db = this.db;
+    const wakeUps = this.wakeUps;
     this.db = undefined;
+    this.wakeUps = undefined;
+    await wakeUps?.close();
     await db?.close();
   }
 
@@ -331,6 +401,8 @@ export class ZartClient {
   }
 
   private async waitForResult(id: string, options: ResultOptions = {}): Promise<unknown> {
+    checkCallOptions(options, 'result(options)', "{ timeout: '30s' }");
+    checkExistingRunId(id, 'result()');
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'result({ timeout })');
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const { serializer } = this.options;
@@ -363,7 +435,8 @@ export class ZartClient {
     }
   }
 
-  private async requireRun(id: string): Promise<RunEntity> {
+  private async requireRun(id: string, where = 'getRun(id)'): Promise<RunEntity> {
+    checkExistingRunId(id, where);
     const row = await this.connected().dataSource.getRepository(RunEntity).findOneBy({ id });
     if (!row) throw new RunNotFoundError(id);
     return row;
@@ -396,5 +469,28 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     };
+  }
+}
+
+const runStatuses: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+
+/** The filters of listRuns(): a bad one is a ConfigurationError, not a driver error or a silent no-match. */
+function checkListRunsOptions(options: ListRunsOptions): void {
+  const { workflow, status, limit } = options;
+  if (workflow !== undefined && (typeof workflow !== 'string' || workflow.includes('\u0000'))) {
+    throw new ConfigurationError(
+      `listRuns({ workflow }) must be a workflow name without NUL bytes, got ${showValue(workflow)}. Pass a registered workflow's name.`,
+    );
+  }
+  const statuses: unknown[] = status === undefined ? [] : Array.isArray(status) ? status : [status];
+  if (statuses.some((s) => !runStatuses.includes(s as RunStatus))) {
+    throw new ConfigurationError(
+      `listRuns({ status }) must be one or an array of ${runStatuses.join(', ')}, got ${showValue(status)}. Pass known statuses.`,
+    );
+  }
+  if (limit !== undefined && !Number.isInteger(limit)) {
+    throw new ConfigurationError(
+      `listRuns({ limit }) must be an integer (1 to 1000), got ${showValue(limit)}. Pass a whole number.`,
+    );
   }
 }

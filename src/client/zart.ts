@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
-import type { ZartOptions } from '../options/resolve-options';
+import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
@@ -22,13 +22,12 @@ export class Zart extends ZartClient {
     super(options);
   }
 
-  /** Connects, migrates, discovers the declared workflows and starts the worker. */
-  override async start(): Promise<void> {
-    if (this.db) return;
-    await super.start();
+  /** @internal Connects, migrates, discovers the declared workflows (see start()), then starts the worker. */
+  protected override async startOnce(): Promise<void> {
+    await super.startOnce();
     const workerOptions = this.options.worker;
     if (workerOptions === false) return;
-    this.worker = new Worker(
+    const worker = new Worker(
       {
         db: this.connected(),
         serializer: this.options.serializer,
@@ -44,18 +43,34 @@ export class Zart extends ZartClient {
       this.registry!,
       workerOptions,
     );
-    await this.worker.start();
+    this.worker = worker;
+    try {
+      await worker.start();
+    } catch (error) {
+      // start() closes the connection after this; a half-started worker must not outlive it.
+      this.worker = undefined;
+      await worker.stop(0).catch(() => undefined);
+      throw error;
+    }
   }
 
-  /** Stops claiming, lets in-flight runs finish (up to `drain`), hands the rest back, disconnects. */
+  /**
+   * Stops claiming, lets in-flight runs finish (up to `drain`), hands the rest back, disconnects.
+   * The options are checked before anything stops; concurrent calls share one shutdown.
+   */
   override async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) {
-      const configured = this.options.worker === false ? 0 : this.options.worker.drainMs;
-      await worker.stop(options.drain === undefined ? configured : parseDuration(options.drain, 'shutdown({ drain })'));
-    }
-    await super.shutdown();
+    checkCallOptions(options, 'shutdown(options)', "{ drain: '10s' }");
+    const drainMs =
+      options.drain === undefined
+        ? this.options.worker === false
+          ? 0
+          : this.options.worker.drainMs
+        : parseDuration(options.drain, 'shutdown({ drain })');
+    return this.stopOnce(async () => {
+      const worker = this.worker;
+      this.worker = undefined;
+      await worker?.stop(drainMs);
+    });
   }
 
   /** @internal A run started here starts here at once when the worker has room; else wake others. */

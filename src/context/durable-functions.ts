@@ -5,6 +5,7 @@ import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
 import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
+import { checkCallOptions } from '../options/resolve-options';
 import { currentFrame, type RunScope } from './run-context';
 
 function runOf(fn: string): RunScope {
@@ -41,6 +42,7 @@ export interface WaitForEventOptions {
 export async function waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
   const run = runOf('waitForEvent');
   checkEventName(name, 'waitForEvent(name)');
+  checkCallOptions(options, 'waitForEvent(name, options)', "{ timeout: '1h' }");
   const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, 'waitForEvent({ timeout })');
   return (await run.waitForEvent(name, timeoutMs)) as T;
 }
@@ -71,6 +73,7 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
   options: StartChildOptions = {},
 ): Promise<ChildHandle<WorkflowOutput<W>>> {
   const run = runOf('startChild');
+  checkCallOptions(options, 'startChild(workflow, input, options)', "{ id: 'child-1' }");
   if (options.id !== undefined) checkRunId(options.id, 'startChild({ id })');
   const id = await run.startChild(workflow, input, options.id);
   return {

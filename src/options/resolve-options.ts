@@ -1,5 +1,6 @@
-// Validates every option of `new Zart(...)` at once and compiles them into one frozen object that
-// is handed down explicitly; nothing reads options from anywhere else.
+// Validates every option of `new Zart(...)` at once, types included (the options often come from
+// untyped configuration), and compiles them into one frozen object that is handed down explicitly;
+// nothing reads options from anywhere else, and nothing is connected before they passed.
 import type { DataSource } from 'typeorm';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError } from '../errors';
@@ -12,6 +13,7 @@ import {
 import { DefaultSerializer, type ErrorClass, type Serializer } from '../serialization/serializer';
 import { ValueSerializer } from '../serialization/value-serializer';
 import type { DatabaseConnection } from '../storage/zart-database';
+import { showValue } from './show-value';
 
 /** Options of the worker inside a `Zart` instance. */
 export interface WorkerOptions {
@@ -53,6 +55,16 @@ export interface ZartOptions {
   limits?: LimitsOptions;
   /** Keep values over a threshold in the application's own store; checkpoints hold a reference. */
   largeValues?: LargeValuesOptions;
+  /**
+   * How long opening a connection (and waiting for a free one of the pool) may take before it
+   * fails. Default `'10s'`.
+   */
+  connectTimeout?: Duration;
+  /**
+   * How long PostgreSQL lets one of Zart's statements run before cancelling it (`statement_timeout`
+   * of Zart's connections; migrations are exempt). `0` turns it off. Default `'30s'`.
+   */
+  statementTimeout?: Duration;
 }
 
 /** @internal */
@@ -90,52 +102,89 @@ const zartKeys = [
   'poolSize',
   'limits',
   'largeValues',
+  'connectTimeout',
+  'statementTimeout',
 ];
 const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain', 'maxInProcessWait'];
 
+// PostgreSQL truncates identifiers to 63 bytes and rejects longer NOTIFY channel names, and the
+// longest channel is `zart_wake_up_<schema>` (13 characters + the schema): a longer schema made
+// every NOTIFY fail, so cancel() left runs waiting.
+const maxSchemaLength = 63 - 'zart_wake_up_'.length;
+
 /** @internal */
-export function resolveOptions(options: ZartOptions, withWorker: boolean): ResolvedZartOptions {
+export function resolveOptions(given: ZartOptions | undefined, withWorker: boolean): ResolvedZartOptions {
+  if (given !== undefined && !isObject(given)) {
+    throw new ConfigurationError(
+      `new Zart(options) takes an object of options, got ${showValue(given)}. Pass { connectionString } or { dataSource }, or nothing to use DATABASE_URL.`,
+    );
+  }
+  const options: ZartOptions = given ?? {};
   const problems: string[] = [];
   unknownKeys(options, zartKeys, 'new Zart({ ... })', problems);
 
-  const poolSize = options.poolSize ?? 10;
+  const poolSize = orDefault(options.poolSize, 10);
   if (!Number.isInteger(poolSize) || poolSize < 2)
-    problems.push(`poolSize must be an integer of at least 2, got ${String(options.poolSize)}.`);
+    problems.push(`poolSize must be an integer of at least 2, got ${showValue(options.poolSize)}.`);
+  const connectTimeoutMs = duration(orDefault(options.connectTimeout, '10s'), 'connectTimeout', problems, 1);
+  const statementTimeoutMs = duration(orDefault(options.statementTimeout, '30s'), 'statementTimeout', problems, 0);
+  const limits = { poolSize, connectTimeoutMs, statementTimeoutMs };
 
   let connection: DatabaseConnection | undefined;
   if (options.connectionString !== undefined && options.dataSource !== undefined) {
     problems.push('Pass either connectionString or dataSource, not both.');
   } else if (options.dataSource !== undefined) {
-    connection = { kind: 'dataSource', dataSource: options.dataSource, poolSize };
+    const dataSource: unknown = options.dataSource;
+    if (!isObject(dataSource) || !isObject((dataSource as { options?: unknown }).options)) {
+      problems.push(`dataSource must be a TypeORM DataSource, got ${showValue(dataSource)}.`);
+    } else {
+      connection = { kind: 'dataSource', dataSource: options.dataSource, ...limits };
+    }
+  } else if (options.connectionString !== undefined && typeof options.connectionString !== 'string') {
+    problems.push(`connectionString must be a postgres:// URL string, got ${showValue(options.connectionString)}.`);
   } else {
     const url = options.connectionString ?? process.env.DATABASE_URL;
+    const from = options.connectionString === undefined ? 'DATABASE_URL' : 'connectionString';
     if (!url) problems.push('No database: pass connectionString or dataSource, or set DATABASE_URL.');
-    else connection = { kind: 'url', url, poolSize };
+    else if (!isPostgresUrl(url))
+      // Not echoed: the URL may hold a password.
+      problems.push(`${from} must be a postgres://user:password@host:port/database URL; the one given is not.`);
+    else connection = { kind: 'url', url, ...limits };
   }
 
-  const schema = options.schema ?? 'zart';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    problems.push(`schema must be a lower-case SQL identifier (letters, digits, _), got ${JSON.stringify(schema)}.`);
+  const schema: unknown = orDefault(options.schema, 'zart');
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    problems.push(`schema must be a lower-case SQL identifier (letters, digits, _), got ${showValue(schema)}.`);
+  } else if (schema.length > maxSchemaLength) {
+    problems.push(
+      `schema must be at most ${maxSchemaLength} characters, so that its notification channel zart_wake_up_<schema> fits PostgreSQL's 63-byte limit; got ${schema.length}.`,
+    );
   }
+
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
+    problems.push(`migrate must be true or false, got ${showValue(options.migrate)}.`);
 
   let worker: ResolvedWorkerOptions | false = false;
-  if (withWorker && options.worker !== false) {
+  if (options.worker !== undefined && options.worker !== false && !isObject(options.worker)) {
+    problems.push(`worker must be false or an object of worker options, got ${showValue(options.worker)}.`);
+  } else if (withWorker && options.worker !== false) {
     const w = options.worker ?? {};
     unknownKeys(w, workerKeys, 'worker: { ... }', problems);
-    const concurrency = w.concurrency ?? 100;
+    const concurrency = orDefault(w.concurrency, 100);
     if (!Number.isInteger(concurrency) || concurrency < 1)
-      problems.push(`worker.concurrency must be a positive integer, got ${String(w.concurrency)}.`);
-    const queues = w.queues ?? ['default'];
-    if (!Array.isArray(queues) || queues.length === 0 || queues.some((q) => typeof q !== 'string' || !q)) {
-      problems.push('worker.queues must be a non-empty array of queue names.');
+      problems.push(`worker.concurrency must be a positive integer, got ${showValue(w.concurrency)}.`);
+    const queues: unknown = orDefault(w.queues, ['default']);
+    const queueList = Array.isArray(queues) ? (queues as unknown[]) : [];
+    if (queueList.length === 0 || queueList.some((q) => typeof q !== 'string' || !q || q.includes('\u0000'))) {
+      problems.push(`worker.queues must be a non-empty array of queue names, got ${showValue(queues)}.`);
     }
     worker = Object.freeze({
       concurrency,
-      queues: Object.freeze([...queues]),
-      leaseMs: duration(w.lease ?? '30s', 'worker.lease', problems, 100),
-      pollIntervalMs: duration(w.pollInterval ?? '1s', 'worker.pollInterval', problems, 1),
-      drainMs: duration(w.drain ?? '30s', 'worker.drain', problems, 0),
-      maxInProcessWaitMs: duration(w.maxInProcessWait ?? '5s', 'worker.maxInProcessWait', problems, 0),
+      queues: Object.freeze(queueList.map(String)),
+      leaseMs: duration(orDefault(w.lease, '30s'), 'worker.lease', problems, 100),
+      pollIntervalMs: duration(orDefault(w.pollInterval, '1s'), 'worker.pollInterval', problems, 1),
+      drainMs: duration(orDefault(w.drain, '30s'), 'worker.drain', problems, 0),
+      maxInProcessWaitMs: duration(orDefault(w.maxInProcessWait, '5s'), 'worker.maxInProcessWait', problems, 0),
     });
   }
 
@@ -148,14 +197,28 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
     );
   }
   const values = resolveValueOptions(options, problems);
+  if (options.serializer !== undefined && !hasMethods(options.serializer, ['serialize', 'deserialize']))
+    problems.push(
+      `serializer must be an object with serialize and deserialize methods, got ${showValue(options.serializer)}.`,
+    );
+  if (options.logger !== undefined && !hasMethods(options.logger, ['debug', 'info', 'warn', 'error']))
+    problems.push(
+      `logger must be an object with debug, info, warn and error methods, got ${showValue(options.logger)}.`,
+    );
+  if (options.errorClasses !== undefined && !isErrorClassList(options.errorClasses))
+    problems.push(
+      `errorClasses must be an array of error classes (subclasses of Error), got ${showValue(options.errorClasses)}.`,
+    );
   if (options.resolve !== undefined && typeof options.resolve !== 'function')
     problems.push('resolve must be a function (cls) => instance.');
   if (problems.length > 0 || !connection) {
-    throw new ConfigurationError(`Invalid Zart options:\n  - ${problems.join('\n  - ')}`);
+    throw new ConfigurationError(
+      `Invalid Zart options:\n  - ${problems.join('\n  - ')}\nFix these options (docs/operations.md#options).`,
+    );
   }
   return Object.freeze({
     connection,
-    schema,
+    schema: schema as string,
     migrate: options.migrate ?? true,
     worker,
     resolve:
@@ -166,13 +229,55 @@ export function resolveOptions(options: ZartOptions, withWorker: boolean): Resol
   });
 }
 
+/** Only a missing option takes the default: `null` is a value, and is checked like any other. */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+function isPostgresUrl(url: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:', 'socket:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasMethods(value: unknown, methods: string[]): boolean {
+  return isObject(value) && methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
+}
+
+function isErrorClassList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (cls) =>
+        typeof cls === 'function' && (cls === Error || (cls as { prototype?: unknown }).prototype instanceof Error),
+    )
+  );
+}
+
+/**
+ * @internal The options argument of a method (`shutdown(options)`, `result(options)`, ...): an
+ * object, or a ConfigurationError naming the call. Its values are checked where they are read
+ * (durations by parseDuration, ids by storage/identifiers).
+ */
+export function checkCallOptions(options: unknown, where: string, example: string): void {
+  if (!isObject(options)) {
+    throw new ConfigurationError(`${where} takes an object of options such as ${example}, got ${showValue(options)}.`);
+  }
+}
+
 function unknownKeys(value: object, known: string[], where: string, problems: string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) problems.push(`Unknown option "${key}" in ${where}; known options: ${known.join(', ')}.`);
   }
 }
 
-function duration(value: Duration, what: string, problems: string[], minimumMs: number): number {
+function duration(value: unknown, what: string, problems: string[], minimumMs: number): number {
   try {
     const ms = parseDuration(value, what);
     if (ms < minimumMs) problems.push(`${what} must be at least ${minimumMs} ms, got ${ms} ms.`);

@@ -14,6 +14,16 @@ export async function prepareInput(workflow: RegisteredWorkflow, input: unknown)
       { property: '(input)', messages: [`must be an object shaped like ${cls.name}, got ${describe(input)}`] },
     ]);
   }
+  // class-transformer recurses without tracking what it has seen: a cycle overflowed the stack.
+  const cycle = findCycle(input, '', new Map());
+  if (cycle) {
+    throw new ValidationError(workflow.name, [
+      {
+        property: cycle.path,
+        messages: [`refers back to ${cycle.target || '(input)'}: a workflow input must be plain data without cycles`],
+      },
+    ]);
+  }
   const instance = input instanceof cls ? input : plainToInstance(cls, input);
   const errors = await validate(instance as object, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ValidationError(workflow.name, flatten(errors, ''));
@@ -25,6 +35,31 @@ export function instantiateInput(workflow: RegisteredWorkflow, input: unknown): 
   const cls = workflow.inputClass;
   if (!cls || typeof input !== 'object' || input === null) return input;
   return plainToInstance(cls, input);
+}
+
+/** The first path at which `value` contains one of its own ancestors, and that ancestor's path. */
+function findCycle(
+  value: unknown,
+  path: string,
+  ancestors: Map<object, string>,
+): { path: string; target: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const ancestor = ancestors.get(value);
+  if (ancestor !== undefined) return { path, target: ancestor };
+  // Only ancestors count: the same object reached twice along different paths is no cycle.
+  ancestors.set(value, path);
+  const children: Iterable<[string, unknown]> =
+    value instanceof Map
+      ? [...value.entries()].map(([key, child]) => [String(key), child])
+      : value instanceof Set
+        ? [...value].map((child, index) => [String(index), child])
+        : Object.entries(value);
+  for (const [key, child] of children) {
+    const found = findCycle(child, path ? `${path}.${key}` : key, ancestors);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return undefined;
 }
 
 function flatten(errors: ClassValidatorError[], prefix: string): ValidationFailure[] {

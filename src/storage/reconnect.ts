@@ -3,6 +3,7 @@
 // operation across them with back-off, so a worker rides out pg_terminate_backend, PostgreSQL
 // restarts and lock conflicts instead of failing runs.
 import { setTimeout as delay } from 'node:timers/promises';
+import { DatabaseTimeoutError } from '../errors';
 
 // SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: terminated
 // backend, shutdown, server starting), plus what node and pg report for a dead socket.
@@ -51,9 +52,17 @@ export function isReleasedTransactionError(error: unknown): boolean {
 // A deadlock victim or a serialization failure: the statement can simply run again.
 const transientCodes = new Set(['40P01', '40001']);
 
-/** Whether running the statement (or the transaction) again may succeed: a connection failure or a lost lock race. */
+/**
+ * Whether running the statement (or the transaction) again may succeed: a connection failure, a
+ * lost lock race, or one of Zart's own statements cancelled at statementTimeout (a lock held
+ * elsewhere for long, a server too slow for a while): cancelled, it wrote nothing.
+ */
 export function isTransientError(error: unknown): boolean {
-  return isConnectionError(error) || transientCodes.has(String((error as { code?: unknown } | null)?.code));
+  return (
+    isConnectionError(error) ||
+    error instanceof DatabaseTimeoutError ||
+    transientCodes.has(String((error as { code?: unknown } | null)?.code))
+  );
 }
 
 /** The pause before the `attempt`-th retry after a transient failure: 50 ms doubling to 2 s. */

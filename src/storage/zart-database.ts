@@ -1,10 +1,10 @@
 // Zart's own TypeORM DataSource (its entities, its migrations, its schema) and the pg pool behind
 // it, which the hand-written statements in storage/sql/ use directly for one round trip each.
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, DatabaseTimeoutError, describeCause } from '../errors';
 import { zartEntities } from './entities';
 
 /** Schema-qualified, quoted table names, for SQL text. */
@@ -15,9 +15,14 @@ export interface Tables {
   workers: string;
 }
 
-/** How Zart reaches PostgreSQL. */
-export type DatabaseConnection =
-  { kind: 'url'; url: string; poolSize: number } | { kind: 'dataSource'; dataSource: DataSource; poolSize: number };
+/** How Zart reaches PostgreSQL, and the bounds on its pool. */
+export type DatabaseConnection = ({ kind: 'url'; url: string } | { kind: 'dataSource'; dataSource: DataSource }) & {
+  poolSize: number;
+  /** pg's connectionTimeoutMillis: opening a connection, and waiting for a free one. */
+  connectTimeoutMs: number;
+  /** PostgreSQL's statement_timeout of every connection of the pool; 0 is none. */
+  statementTimeoutMs: number;
+};
 
 /** @internal */
 export class ZartDatabase {
@@ -28,6 +33,7 @@ export class ZartDatabase {
     readonly dataSource: DataSource,
     readonly schema: string,
     private readonly appDataSource: DataSource | undefined,
+    private readonly statementTimeoutMs: number,
   ) {
     const q = (table: string): string => `"${schema}"."${table}"`;
     this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
@@ -44,12 +50,20 @@ export class ZartDatabase {
       migrationsRun: false,
       logging: false,
     } as const;
+    // Bounds on Zart's own pool, whatever the application configured: a server that accepts TCP
+    // but never answers must fail start() instead of hanging it, and a stuck statement must not
+    // hold a connection forever. pg sends statement_timeout as a startup parameter.
+    const bounds = {
+      max: connection.poolSize,
+      connectionTimeoutMillis: connection.connectTimeoutMs,
+      statement_timeout: connection.statementTimeoutMs,
+    };
     let options: DataSourceOptions;
     if (connection.kind === 'url') {
       options = {
         type: 'postgres',
         url: connection.url,
-        extra: { max: connection.poolSize, application_name: 'zart' },
+        extra: { ...bounds, application_name: 'zart' },
         ...own,
       };
     } else {
@@ -61,12 +75,14 @@ export class ZartDatabase {
       }
       // Only how to reach the server is taken from the application: its entities, naming
       // strategy, subscribers, synchronize or dropSchema must never touch Zart's schema.
-      const { url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName } = app;
+      const { url, host, port, username, password, database, ssl, applicationName } = app;
       const extra = app.extra as Record<string, unknown> | undefined;
       options = {
         type: 'postgres',
-        ...defined({ url, host, port, username, password, database, ssl, connectTimeoutMS, applicationName }),
-        extra: { ...extra, max: connection.poolSize },
+        ...defined({ url, host, port, username, password, database, ssl }),
+        // Zart's connections show up as 'zart' in pg_stat_activity unless the application named them.
+        applicationName: applicationName ?? 'zart',
+        extra: { ...extra, ...bounds },
         ...own,
       };
     }
@@ -74,12 +90,18 @@ export class ZartDatabase {
     try {
       await dataSource.initialize();
     } catch (error) {
-      throw new ConfigurationError(
-        `Zart could not connect to PostgreSQL: ${(error as Error).message}. Check connectionString / DATABASE_URL and that the server is running.`,
-        { cause: error },
-      );
+      // A failed initialize() leaves the pool it created behind: end it, so a failed start()
+      // keeps no connection or timer and the process can still exit.
+      const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
+      await pool?.end().catch(() => undefined);
+      throw connectionFailure(error, options, connection.connectTimeoutMs);
     }
-    return new ZartDatabase(dataSource, schema, connection.kind === 'dataSource' ? connection.dataSource : undefined);
+    return new ZartDatabase(
+      dataSource,
+      schema,
+      connection.kind === 'dataSource' ? connection.dataSource : undefined,
+      connection.statementTimeoutMs,
+    );
   }
 
   /**
@@ -102,10 +124,17 @@ export class ZartDatabase {
     return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  /** Runs one statement. */
+  /**
+   * Runs one statement. A statement cancelled at statementTimeout becomes DatabaseTimeoutError:
+   * every statement that can wait on a row lock is one of these (TypeORM's reads never wait).
+   */
   async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
-    const result = await this.pool.query<R>(sql, params);
-    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    try {
+      const result = await this.pool.query<R>(sql, params);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
+    }
   }
 
   /**
@@ -124,8 +153,12 @@ export class ZartDatabase {
     try {
       await client.query('BEGIN');
       const query: TransactionQuery = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
-        const result = await client.query<R>(sql, params);
-        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+        try {
+          const result = await client.query<R>(sql, params);
+          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+        } catch (error) {
+          throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
+        }
       };
       const result = await work(query);
       await client.query('COMMIT');
@@ -160,11 +193,18 @@ export class ZartDatabase {
     await runner.connect();
     const lockName = `zart.migrate:${this.schema}`;
     try {
+      // Exempt from statementTimeout: waiting for another process's migration, or building an
+      // index on a large table, may rightly take longer. RESET restores the pool's default before
+      // the connection goes back to the pool.
+      await runner.query('SET statement_timeout = 0');
       await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
       let migrated = false;
       try {
         await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-        const applied = await this.dataSource.runMigrations({ transaction: 'all' });
+        // On this connection, so the exemption above applies to the migrations too.
+        const executor = new MigrationExecutor(this.dataSource, runner);
+        executor.transaction = 'all';
+        const applied = await executor.executePendingMigrations();
         migrated = true;
         return applied.map((migration) => migration.name);
       } finally {
@@ -175,6 +215,7 @@ export class ZartDatabase {
         });
       }
     } finally {
+      await runner.query('RESET statement_timeout').catch(() => undefined);
       await runner.release();
     }
   }
@@ -198,6 +239,44 @@ async function rollBack(client: PoolClient, failure: unknown): Promise<Error | u
   } catch {
     return failure instanceof Error ? failure : new Error('the connection failed during a transaction');
   }
+}
+
+// SQLSTATE 57014 is query_canceled; pg_cancel_backend() gives it too, with another message.
+function isStatementTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '57014' && typeof message === 'string' && message.includes('statement timeout');
+}
+
+/** The ConfigurationError of a failed connect: where to, and which option to check or raise. */
+function connectionFailure(error: unknown, options: DataSourceOptions, connectTimeoutMs: number): ConfigurationError {
+  const message = describeCause(error);
+  const where = serverOf(options);
+  if (/timeout/i.test(message)) {
+    return new ConfigurationError(
+      `Zart could not connect to PostgreSQL at ${where} within connectTimeout (${connectTimeoutMs} ms): ${message}. ` +
+        'Check that the server is reachable and answering, or raise the connectTimeout option.',
+      { cause: error },
+    );
+  }
+  return new ConfigurationError(
+    `Zart could not connect to PostgreSQL at ${where}: ${message}. ` +
+      'Check connectionString / DATABASE_URL and that the server is running.',
+    { cause: error },
+  );
+}
+
+/** host:port of the server, never the credentials of the URL. */
+function serverOf(options: DataSourceOptions): string {
+  const { url, host, port } = options as { url?: string; host?: string; port?: number };
+  if (url) {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname || 'localhost'}:${parsed.port || 5432}`;
+    } catch {
+      return 'the server of the connection string';
+    }
+  }
+  return `${host ?? 'localhost'}:${port ?? 5432}`;
 }
 
 function defined<T extends object>(values: T): Partial<T> {

@@ -13,7 +13,10 @@ let zartDb: ZartDatabase;
 let blocker: Client;
 
 beforeAll(async () => {
-  zartDb = await ZartDatabase.open({ kind: 'url', url: db.url, poolSize: 4 }, 'zart');
+  zartDb = await ZartDatabase.open(
+    { kind: 'url', url: db.url, poolSize: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+    'zart',
+  );
   await zartDb.migrate();
   blocker = new Client({ connectionString: db.url });
   // The database is dropped after the file, which terminates this session if it is still open.

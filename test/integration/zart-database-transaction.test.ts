@@ -9,7 +9,10 @@ const db = useTestDatabase();
 let zartDb: ZartDatabase;
 
 beforeAll(async () => {
-  zartDb = await ZartDatabase.open({ kind: 'url', url: db.url, poolSize: 2 }, 'zart');
+  zartDb = await ZartDatabase.open(
+    { kind: 'url', url: db.url, poolSize: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+    'zart',
+  );
 });
 
 afterAll(async () => {

@@ -19,3 +19,19 @@ describe('parseDuration', () => {
     expect(() => parseDuration(input as never, 'worker.lease')).toThrow(/^worker\.lease must be/);
   });
 });
+
+describe('parseDuration with a value of the wrong type', () => {
+  it.each([null, undefined, {}, true, [], 10n, Symbol('x')])(
+    'rejects %p with a ConfigurationError naming the option',
+    (input) => {
+      expect(() => parseDuration(input as never, 'sleep(duration)')).toThrow(ConfigurationError);
+      expect(() => parseDuration(input as never, 'sleep(duration)')).toThrow(/^sleep\(duration\) must be .*got /);
+    },
+  );
+
+  it('shows a circular object without throwing while describing it', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => parseDuration(circular as never, 'worker.lease')).toThrow(/got an object/);
+  });
+});
