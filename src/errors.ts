@@ -319,6 +319,21 @@ export class ConfigurationError extends ZartError {
 }
 named(ConfigurationError, 'ConfigurationError');
 
+/**
+ * The embedded PostgreSQL (demos, samples, tests) could not be installed, initialised, started or
+ * stopped: its binaries are missing or unreachable, its port is taken, its disk is full, ...
+ */
+export class EmbeddedPostgresError extends ZartError {
+  /** The data folder of the server, when the failure concerns one. */
+  readonly dataDir: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; dataDir?: string }) {
+    super('ZART_EMBEDDED_POSTGRES', message, options);
+    this.dataDir = options?.dataDir;
+  }
+}
+named(EmbeddedPostgresError, 'EmbeddedPostgresError');
+
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
@@ -344,4 +359,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   LeaseLostError,
   SerializationError,
   ConfigurationError,
+  EmbeddedPostgresError,
 ];

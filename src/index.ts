@@ -61,5 +61,6 @@ export {
   LeaseLostError,
   SerializationError,
   ConfigurationError,
+  EmbeddedPostgresError,
   type ValidationFailure,
 } from './errors';
