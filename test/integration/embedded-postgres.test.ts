@@ -14,6 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import { runProgram } from '../../src/embedded/cluster-init';
 import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres-server';
+import { resolveDatabaseUrl } from '../../src/embedded/resolve-database-url';
 import { preparePostgresBinaries } from '../../src/embedded/postgres-binaries';
 import { serverAccount } from '../../src/embedded/server-account';
 import { EmbeddedPostgresError } from '../../src/errors';
@@ -311,6 +312,29 @@ test('as root, a data folder inside a 0700 folder starts, answers, stops and sta
     expect(rows.rows).toEqual([{ id: 42 }]);
   } finally {
     await second.stop();
+  }
+});
+
+test('resolveDatabaseUrl without the local probe uses the embedded server and creates the database', async () => {
+  const fromEnv = process.env.DATABASE_URL;
+  delete process.env.DATABASE_URL; // this file's copy of the environment only
+  try {
+    const resolved = await resolveDatabaseUrl({
+      database: 'zart_resolved',
+      probeLocal: false,
+      embedded: { dataDir: path.join(privateRoot, 'postgres'), port: await freePort() },
+    });
+    try {
+      expect(resolved).toMatchObject({ source: 'embedded', dataDir: sharedCluster });
+      const rows = await withClient(resolved.url, (client) =>
+        client.query<{ db: string }>('SELECT current_database() AS db'),
+      );
+      expect(rows.rows).toEqual([{ db: 'zart_resolved' }]);
+    } finally {
+      await resolved.close();
+    }
+  } finally {
+    if (fromEnv !== undefined) process.env.DATABASE_URL = fromEnv;
   }
 });
 
