@@ -1,6 +1,5 @@
 // Starts a local PostgreSQL in a data folder for demos and tests, or adopts the one a killed owner
 // left running there. Development only: one superuser, 127.0.0.1 only, never a production database.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { acquireLock } from './data-dir-lock';
 import { placeDataDir } from './data-dir-location';
@@ -53,7 +52,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const account = serverAccount();
   const dataDir = await placeDataDir(requested, account, log);
 
-  await mkdir(path.dirname(dataDir), { recursive: true });
   const releaseLock = await acquireLock(`${dataDir}.lock`, log);
   try {
     const password = await readOrCreatePassword(`${dataDir}.password`);

@@ -1,13 +1,16 @@
 // Folders Zart keeps in the shared temporary folder (the binary cache, relocated data folders):
 // created world-readable but writable only by us, and trusted afterwards only if still so. Another
 // local user who created the name first could otherwise plant binaries that the server would run.
-import { lstat, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { EmbeddedPostgresError } from '../errors';
 import { errorCode } from './errno';
 
 export async function ensureOwnedFolder(folder: string): Promise<void> {
   try {
-    await mkdir(folder, { mode: 0o755 });
+    await mkdir(folder);
+    // Explicitly, not through mkdir's mode: a umask of 077 (hardened root shells) would close it
+    // to the server's OS user.
+    await chmod(folder, 0o755);
   } catch (error) {
     if (errorCode(error) !== 'EEXIST') {
       throw new EmbeddedPostgresError(
