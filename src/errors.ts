@@ -403,6 +403,21 @@ export function describeCause(error: unknown): string {
   return text.replace(/\.+$/, '');
 }
 
+/**
+ * The embedded PostgreSQL (demos, samples, tests) could not be installed, initialised, started or
+ * stopped: its binaries are missing or unreachable, its port is taken, its disk is full, ...
+ */
+export class EmbeddedPostgresError extends ZartError {
+  /** The data folder of the server, when the failure concerns one. */
+  readonly dataDir: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; dataDir?: string }) {
+    super('ZART_EMBEDDED_POSTGRES', message, options);
+    this.dataDir = options?.dataDir;
+  }
+}
+named(EmbeddedPostgresError, 'EmbeddedPostgresError');
+
 /** @internal Every Zart error class, for the serializer to rehydrate stored errors by name. */
 export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => ZartError> = [
   ZartError,
@@ -426,4 +441,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   LargeValueStoreError,
   ConfigurationError,
   DatabaseTimeoutError,
+  EmbeddedPostgresError,
 ];

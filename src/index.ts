@@ -67,5 +67,6 @@ export {
   LargeValueStoreError,
   ConfigurationError,
   DatabaseTimeoutError,
+  EmbeddedPostgresError,
   type ValidationFailure,
 } from './errors';

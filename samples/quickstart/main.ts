@@ -1,6 +1,7 @@
 // The quickstart: starts an onboarding run in a child process that dies (SIGKILL) in the middle
 // of step 2, then resumes the run in this process. Step 1 is not executed again: its checkpoint
-// is replayed. With no DATABASE_URL and no local server, an embedded PostgreSQL is started.
+// is replayed. With no DATABASE_URL and no local server (or ZART_SKIP_LOCAL_POSTGRES=1), an embedded
+// PostgreSQL is started.
 import { spawn } from 'node:child_process';
 import { Zart } from 'zart';
 import { resolveDatabaseUrl } from 'zart/testing';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
 
   console.log("Pass 2: this process starts a worker; once the dead worker's lease expires it resumes the run.");
   const database = await resolveDatabaseUrl({ database: 'zart_quickstart' });
-  console.log(`  (PostgreSQL: ${database.source})`);
+  console.log(`  (PostgreSQL: ${database.source}${database.dataDir ? `, data in ${database.dataDir}` : ''})`);
   const zart = new Zart({ connectionString: database.url, worker: { lease } });
   try {
     await zart.start();

@@ -1,17 +1,23 @@
 // Starts a local PostgreSQL in a data folder for demos and tests, or adopts the one a killed owner
 // left running there. Development only: one superuser, 127.0.0.1 only, never a production database.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { acquireLock } from './data-dir-lock';
+import { placeDataDir } from './data-dir-location';
 import { resolvePort } from './embedded-port';
 import { findRunningServer, stopReused } from './orphaned-server';
 import { readOrCreatePassword } from './password-file';
+import { preparePostgresBinaries } from './postgres-binaries';
+import { serverAccount } from './server-account';
 import { serverUrl } from './server-connection';
 import { startServer } from './server-launch';
 
 /** Options of `startEmbeddedPostgres`. */
 export interface EmbeddedPostgresOptions {
-  /** Folder of the cluster. Default `<cwd>/.zart/postgres`. */
+  /**
+   * Folder of the cluster. Default `<cwd>/.zart/postgres`. Running as root, PostgreSQL runs as the
+   * `postgres` OS user; if that user cannot enter the folders above it, the cluster is kept in
+   * `<tmpdir>/zart-embedded-postgres-data-<hash of this path>/` instead (and `log` says so).
+   */
   dataDir?: string;
   /** TCP port on 127.0.0.1. Default `ZART_EMBEDDED_PORT`, else 54329. */
   port?: number;
@@ -24,12 +30,13 @@ export interface EmbeddedPostgresServer {
   /** `postgres://` URL (with password) of the `postgres` database. */
   url: string;
   port: number;
+  /** Where the cluster actually is: `dataDir`, or its stand-in when the server's OS user cannot reach it. */
   dataDir: string;
   /** True when the server was already running in `dataDir` (left by a process that died). */
   reused: boolean;
   /**
    * Stops the server. A reused server whose starting process is still alive is left to that
-   * process: embedded-postgres stops it when that process exits.
+   * process, which stops it when it exits.
    */
   stop(): Promise<void>;
 }
@@ -39,11 +46,12 @@ export interface EmbeddedPostgresServer {
  * running there. Concurrent calls on one folder (also from other processes) start one server.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
-  const dataDir = path.resolve(options.dataDir ?? path.join(process.cwd(), '.zart', 'postgres'));
+  const requested = path.resolve(options.dataDir ?? path.join(process.cwd(), '.zart', 'postgres'));
   const port = resolvePort(options.port);
   const log = options.log ?? (() => undefined);
+  const account = serverAccount();
+  const dataDir = await placeDataDir(requested, account, log);
 
-  await mkdir(path.dirname(dataDir), { recursive: true });
   const releaseLock = await acquireLock(`${dataDir}.lock`, log);
   try {
     const password = await readOrCreatePassword(`${dataDir}.password`);
@@ -54,7 +62,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       let stopping: Promise<void> | undefined;
       return { url, port: running.port, dataDir, reused: true, stop: () => (stopping ??= stopReused(running, log)) };
     }
-    return await startServer(dataDir, port, password, log);
+    const binaries = await preparePostgresBinaries(account, log);
+    return await startServer({ dataDir, port, password, binaries, account, log });
   } finally {
     await releaseLock();
   }

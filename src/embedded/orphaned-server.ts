@@ -3,7 +3,8 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigurationError } from '../errors';
-import { isAlive, procStat, runsInDataDir, signal, waitForExit } from './os-process';
+import { isAlive, procStat, runsInDataDir } from './os-process';
+import { stopPostmaster } from './postmaster-stop';
 import { postmasterPidPath, readPostmasterPid } from './postmaster-pid';
 import { probeServer, serverUrl } from './server-connection';
 import { startTimeoutMs } from './server-launch';
@@ -57,14 +58,7 @@ export async function stopReused(running: RunningServer, log: (line: string) => 
     log(`leaving PostgreSQL (pid ${running.pid}) running: process ${String(running.ownerPid)} started it and stops it`);
     return;
   }
-  // SIGINT is PostgreSQL's fast shutdown: sessions are ended, a checkpoint is written.
-  signal(running.pid, 'SIGINT');
-  if (await waitForExit(running.pid, 30_000)) return;
-  signal(running.pid, 'SIGQUIT');
-  if (await waitForExit(running.pid, 5_000)) return;
-  throw new ConfigurationError(
-    `PostgreSQL (pid ${running.pid}) did not stop after SIGINT and SIGQUIT. Stop it with kill -KILL ${running.pid}.`,
-  );
+  await stopPostmaster(running.pid);
 }
 
 // The starting process is alive and still the server's parent (not a recycled pid).

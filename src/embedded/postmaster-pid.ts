@@ -7,6 +7,8 @@ import { ignoreMissing } from './errno';
 export interface PostmasterPid {
   pid: number;
   port: number;
+  /** "starting", "ready", "stopping" or "standby"; empty while the postmaster starts. */
+  status: string;
 }
 
 export function postmasterPidPath(dataDir: string): string {
@@ -20,5 +22,5 @@ export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid 
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return { pid, port };
+  return { pid, port, status: lines[7]?.trim() ?? '' };
 }

@@ -73,7 +73,7 @@ describe('connection faults', () => {
       try {
         const handle = await zart.startWorkflow(TenSteps, { runId: 'restarted' }, { id: 'restarted' });
         await delay(250);
-        server.restart();
+        await server.restart();
         expect(await handle.result({ timeout: '45s' })).toBe(55);
         expect(countOf('restarted')).toEqual(Array(10).fill(1));
         // The process is fine and keeps working on the restarted server.

