@@ -6,11 +6,15 @@ import { waitFor } from '../support/wait-for';
 import { EventTimeoutAcrossCrash } from './fixtures/event-timeout.workflow';
 
 const db = useTestDatabase();
-const { startWorker, spawnWorker, kill } = useCrashHarness(db);
+const { startWorker, kill } = useCrashHarness(db);
 
 describe('a worker SIGKILLed during waitForEvent({ timeout })', () => {
   it('leaves the stored deadline as it was: the next worker times the wait out on time', async () => {
     const client = await db.client();
+    // The successor is started first and held with SIGSTOP, so the time a process takes to start
+    // on a loaded machine does not count against the deadline.
+    const next = await startWorker();
+    next.process.kill('SIGSTOP');
     const doomed = await startWorker({ ZART_HANG_AT_STEP: 'event-timeout-busy' });
     await client.startWorkflow(EventTimeoutAcrossCrash, undefined as never, { id: 'event-timeout' });
     await doomed.waitForLine('IN_BUSY', 20_000);
@@ -26,8 +30,8 @@ describe('a worker SIGKILLed during waitForEvent({ timeout })', () => {
     await kill(doomed);
     // Half the timeout passes with no worker: a restarted timeout would end ~3 s late.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
+    next.process.kill('SIGCONT');
 
-    spawnWorker();
     expect(await client.getHandle('event-timeout').result({ timeout: '60s' })).toBe('timed out');
     const { rows } = await db.sql.query<{ status: string; late_s: number }>(
       `SELECT status, extract(epoch FROM finished_at)::float8 - $1 AS late_s
