@@ -350,6 +350,11 @@ export function checkInvariants(o: Observations): Violation[] {
   return violations;
 }
 
+/** Step executions beyond one per (run, step key, attempt): the repeats the faults caused. */
+export function countRepeats(executions: ExecutionRow[]): number {
+  return executions.length - new Set(executions.map((e) => `${e.run_id}/${e.step_key}/${e.attempt}`)).size;
+}
+
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {

@@ -2,7 +2,7 @@
 // latency proxy, the seed's workload started and driven (events, cancels) while the seed's faults
 // are injected, then faults stop, every run must reach a final status within the settle bound, and
 // the invariants are checked from the database. Never touches the shared test server.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -14,6 +14,7 @@ import { faultKinds, planIteration, type ChaosPlan, type FaultKind, type Planned
 import { ChaosWorkers } from './chaos-workers';
 import {
   checkInvariants,
+  countRepeats,
   type EventRow,
   type ExecutionRow,
   type FaultWindow,
@@ -45,6 +46,8 @@ export interface IterationReport {
   /** Planned faults that could not be injected (a stall of a worker not yet running, ...). */
   skipped: number;
   runs: number;
+  /** Step executions beyond the first of their (run, key, attempt), each explained by a fault or flagged. */
+  repeats: number;
   /** Final statuses of every run, children included. */
   statuses: Record<string, number>;
   violations: Violation[];
@@ -108,6 +111,7 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
   let violations: Violation[] = [];
   const statuses: Record<string, number> = {};
   let runCount = 0;
+  let repeats = 0;
   try {
     await workers.start();
     const t0 = Date.now();
@@ -177,6 +181,7 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
 
     const observed = await observe(client, directUrl);
     runCount = observed.runs.size;
+    repeats = countRepeats(observed.executions);
     for (const { run } of observed.runs.values()) statuses[run.status] = (statuses[run.status] ?? 0) + 1;
     violations = checkInvariants({
       plan,
@@ -192,12 +197,15 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
     await proxy.close();
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, [], options.server.url).catch(() => undefined);
   }
+  // Worker logs are kept only for iterations that have something to explain.
+  if (violations.length === 0 && incidents.length === 0) rmSync(logDir, { recursive: true, force: true });
   return {
     seed: options.seed,
     plan,
     faults: injected,
     skipped,
     runs: runCount,
+    repeats,
     statuses,
     violations,
     incidents,
@@ -394,7 +402,7 @@ export function formatReport(report: IterationReport): string {
     .map(([status, n]) => `${status} ${n}`)
     .join(', ');
   const lines = [
-    `chaos seed ${report.seed}: ${report.runs} runs (${statuses}); faults ${faults}` +
+    `chaos seed ${report.seed}: ${report.runs} runs (${statuses}), ${report.repeats} repeated step executions; faults ${faults}` +
       `${report.skipped > 0 ? ` (${report.skipped} skipped)` : ''}; settled in ${report.settledInMs} ms; ` +
       `${(report.durationMs / 1000).toFixed(1)} s; ${report.violations.length} violation(s)`,
   ];

@@ -24,6 +24,7 @@ export interface ChaosSummary {
   iterations: number;
   faults: Record<FaultKind, number>;
   runs: number;
+  repeats: number;
   violations: Array<{ seed: number; invariant: string; runId: string; detail: string }>;
   failedSeeds: number[];
   reports: IterationReport[];
@@ -53,6 +54,7 @@ export async function runChaos(options: ChaosOptions, print: (text: string) => v
     iterations: 0,
     faults: Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>,
     runs: 0,
+    repeats: 0,
     violations: [],
     failedSeeds: [],
     reports: [],
@@ -68,6 +70,7 @@ export async function runChaos(options: ChaosOptions, print: (text: string) => v
       const report = await runIteration({ ...options, server, seed: options.firstSeed + i });
       summary.iterations++;
       summary.runs += report.runs;
+      summary.repeats += report.repeats;
       for (const kind of faultKinds) summary.faults[kind] += report.faults[kind];
       for (const v of report.violations) summary.violations.push({ seed: report.seed, ...v });
       if (report.violations.length > 0) summary.failedSeeds.push(report.seed);
@@ -87,6 +90,7 @@ export function formatSummary(summary: ChaosSummary): string {
   const total = faultKinds.reduce((n, k) => n + summary.faults[k], 0);
   return (
     `chaos summary: ${summary.iterations} iteration(s), ${summary.runs} runs, ${total} faults (${faults}), ` +
+    `${summary.repeats} repeated step executions, ` +
     `${summary.violations.length} violation(s)` +
     `${summary.failedSeeds.length > 0 ? ` in seeds ${summary.failedSeeds.join(', ')}` : ''}; ` +
     `${(summary.durationMs / 1000).toFixed(0)} s`
