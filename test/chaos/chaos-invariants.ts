@@ -242,10 +242,12 @@ export function checkInvariants(o: Observations): Violation[] {
       const late = executions.find((e) => e.step_key === 'work#1');
       if (late) add('the deadline stops the run', run.id, `step after the deadline executed: ${describe(late)}`);
     }
-    // 8. cancel() stops the run at the next step boundary: no step starts after it returned.
+    // 8. cancel() stops the run at the next step boundary. A worker that claimed the run before the
+    // cancel may still start a body until it hears of it (notification, or its next renewal within
+    // lease / 3), so only a step starting a whole lease after cancel() returned is a violation.
     const cancelledAt = o.cancelledAtMs.get(run.id) ?? o.cancelledAtMs.get(run.parentId ?? '');
     if (cancelledAt !== undefined) {
-      const late = executions.find((e) => e.started_ms > cancelledAt + clockMarginMs && !faulted(e));
+      const late = executions.find((e) => e.started_ms > cancelledAt + o.leaseMs && !faulted(e));
       if (late)
         add('cancel() stops the run', run.id, `${describe(late)} started after cancel() returned at ${cancelledAt}`);
     }
