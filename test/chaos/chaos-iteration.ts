@@ -174,9 +174,14 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
     // Zombie executions (a stalled worker's step) get a moment to log their end.
     await delay(options.leaseMs);
     await workers.close();
+    const crashes: Violation[] = [];
     for (const exit of workers.unexpectedExits) {
       windows.push({ kind: 'worker-exit', pid: exit.pid, startMs: exit.atMs, endMs: exit.atMs });
-      incidents.push(`worker ${exit.pid} exited on its own (${String(exit.status)}): ${exit.stderrTail.slice(-500)}`);
+      const what = `worker ${exit.pid} exited on its own (${String(exit.status)}): ${exit.stderrTail.slice(-500)}`;
+      // A start-up that fails while the server restarts is an incident; a running worker must
+      // survive every fault but SIGKILL.
+      if (exit.afterReady) crashes.push({ invariant: 'a worker survives faults', runId: '-', detail: what });
+      else incidents.push(what);
     }
 
     const observed = await observe(client, directUrl);
@@ -190,7 +195,7 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
       stuck: pending,
       cancelledAtMs,
       leaseMs: options.leaseMs,
-    });
+    }).concat(crashes);
   } finally {
     await workers.close();
     await client.shutdown().catch(() => undefined);

@@ -22,6 +22,8 @@ export interface UnexpectedExit {
   pid: number;
   status: number | NodeJS.Signals | null;
   atMs: number;
+  /** Whether it had started (printed READY): a crash while running, not a failed start-up. */
+  afterReady: boolean;
   stderrTail: string;
 }
 
@@ -125,11 +127,18 @@ export class ChaosWorkers {
       .then(() => (slot.ready = true))
       .catch(() => undefined);
     void handle.exited.then((status) => {
+      const afterReady = slot.ready;
       slot.ready = false;
       const pid = handle.process.pid!;
       writeFileSync(join(this.logDir, `worker-${pid}.log`), handle.stderr());
       if (slot.expectedExit || this.closing) return;
-      this.unexpectedExits.push({ pid, status, atMs: Date.now(), stderrTail: handle.stderr().slice(-2_000) });
+      this.unexpectedExits.push({
+        pid,
+        status,
+        atMs: Date.now(),
+        afterReady,
+        stderrTail: handle.stderr().slice(-2_000),
+      });
       // Respawned like a crashed pod would be.
       setTimeout(() => {
         if (!this.closing && this.slots[index] === slot) this.slots[index] = this.spawn(index);
