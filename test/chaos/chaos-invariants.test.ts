@@ -39,6 +39,7 @@ function execution(
     owner: null,
     started_ms: start,
     ended_ms: end,
+    epoch_read_ms: start + 2,
   };
 }
 

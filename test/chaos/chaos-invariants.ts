@@ -20,6 +20,8 @@ export interface ExecutionRow {
   owner: string | null;
   started_ms: number;
   ended_ms: number | null;
+  /** The database clock when `epoch` was read: the claim that set it had committed by then. */
+  epoch_read_ms: number;
 }
 
 export interface LedgerRow {
@@ -82,15 +84,17 @@ export function checkInvariants(o: Observations): Violation[] {
   const byRun = groupBy(o.executions, (e) => e.run_id);
   const execById = new Map(o.executions.map((e) => [e.exec_id, e]));
   // A fault explains an execution if it was in force on the execution's process (or on every
-  // process) while the execution ran, or shortly before it started: a lease lost in a fault is
-  // noticed at the next write, up to a renewal period plus reconnect back-off later.
+  // process) while the step was in flight: from its body's start until its checkpoint could be
+  // written, which is after the body's end (a round trip, group commit, reconnects) and at most a
+  // lease later, or the lease is gone anyway. A fault shortly before the start counts too: a lease
+  // lost in a fault is noticed only at the next write, up to a renewal plus reconnect back-off later.
   const slackMs = 2 * o.leaseMs + 2_000;
   const faulted = (e: ExecutionRow): boolean =>
     o.faults.some(
       (w) =>
         (w.pid === null || w.pid === e.pid) &&
         e.started_ms <= w.endMs + slackMs &&
-        (e.ended_ms ?? Infinity) >= w.startMs,
+        (e.ended_ms ?? Infinity) + o.leaseMs >= w.startMs,
     );
   const describe = (e: ExecutionRow): string =>
     `${e.exec_id.slice(0, 8)} ${e.step_key} attempt ${e.attempt} pid ${e.pid} epoch ${String(e.epoch)} ` +
@@ -180,18 +184,20 @@ export function checkInvariants(o: Observations): Violation[] {
       }
     }
 
-    // 4. No checkpoint from a superseded claim: an execution of the run under a later epoch that
-    // started before the checkpoint's transaction proves the writer's lease had already moved on.
+    // 4. No checkpoint from a superseded claim. If any execution of the run read a later epoch
+    // than the one the checkpoint's execution read, before the checkpoint's transaction began
+    // (finished_at is its now()), that claim had committed before the write, which fencing must
+    // have refused. (An execution reads the run's current epoch, never lower than its worker's.)
     for (const checkpoint of own) {
       const winner = winners.get(checkpoint.key);
       if (!winner || winner.epoch === null) continue;
-      const writtenBy = checkpoint.finishedAt.getTime() - clockMarginMs;
-      const newer = executions.find((e) => e.epoch !== null && e.epoch > winner.epoch! && e.started_ms < writtenBy);
+      const writtenAt = checkpoint.finishedAt.getTime() - clockMarginMs;
+      const newer = executions.find((e) => e.epoch !== null && e.epoch > winner.epoch! && e.epoch_read_ms < writtenAt);
       if (newer) {
         add(
           'fencing: no checkpoint from a superseded lease',
           run.id,
-          `${checkpoint.key} written at ${checkpoint.finishedAt.toISOString()} by ${describe(winner)}, after ${describe(newer)} had started`,
+          `${checkpoint.key} written at ${checkpoint.finishedAt.toISOString()} by ${describe(winner)}, after ${describe(newer)} had read epoch ${String(newer.epoch)} at ${newer.epoch_read_ms}`,
         );
       }
     }

@@ -80,7 +80,8 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
   await admin(`CREATE DATABASE ${database}`, [], options.server.url);
   await admin(`CREATE TABLE chaos_executions (
   exec_id text PRIMARY KEY, run_id text NOT NULL, step_key text NOT NULL, attempt int NOT NULL,
-  pid int NOT NULL, epoch int, owner text, started_ms bigint NOT NULL, ended_ms bigint)`);
+  pid int NOT NULL, epoch int, owner text, started_ms bigint NOT NULL, ended_ms bigint,
+  epoch_read_ms float8 NOT NULL)`);
   // No unique key on (run_id, step_key): a transactional step that committed twice must show.
   await admin(`CREATE TABLE chaos_ledger (seq serial PRIMARY KEY, run_id text NOT NULL, step_key text NOT NULL,
   exec_id text NOT NULL, pid int NOT NULL)`);
@@ -299,7 +300,7 @@ async function observe(
   const executions = (await adminQuery(
     url,
     `SELECT exec_id, run_id, step_key, attempt, pid, epoch, owner, started_ms::float8 AS started_ms,
-  ended_ms::float8 AS ended_ms
+  ended_ms::float8 AS ended_ms, epoch_read_ms
 FROM chaos_executions ORDER BY started_ms`,
   )) as unknown as ExecutionRow[];
   const ledger = (await adminQuery(

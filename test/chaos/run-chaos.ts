@@ -3,7 +3,8 @@
 // `npm run chaos` for long runs outside jest:
 //   CHAOS_ITERATIONS=200 npm run chaos          many iterations, seeds from CHAOS_SEED (default: random)
 //   CHAOS_SEED=123 CHAOS_ITERATIONS=1 npm run chaos   reproduces the iteration of seed 123
-// Iteration i uses seed CHAOS_SEED + i. The script exits 1 if any iteration found a violation.
+// Iteration i uses seed CHAOS_SEED + i. The script exits 1 if any iteration found a violation;
+// SIGINT/SIGTERM ends it after the current iteration, with the summary of those run so far.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startScratchPostgres } from '../support/scratch-postgres';
@@ -48,7 +49,12 @@ export function chaosOptionsFromEnvironment(defaults: Partial<ChaosOptions> = {}
   };
 }
 
-export async function runChaos(options: ChaosOptions, print: (text: string) => void): Promise<ChaosSummary> {
+/** `stopRequested`: asked between iterations; true ends the run early, with its summary. */
+export async function runChaos(
+  options: ChaosOptions,
+  print: (text: string) => void,
+  stopRequested: () => boolean = () => false,
+): Promise<ChaosSummary> {
   const began = Date.now();
   const summary: ChaosSummary = {
     iterations: 0,
@@ -66,7 +72,7 @@ export async function runChaos(options: ChaosOptions, print: (text: string) => v
   );
   const server = await startScratchPostgres();
   try {
-    for (let i = 0; i < options.iterations; i++) {
+    for (let i = 0; i < options.iterations && !stopRequested(); i++) {
       const report = await runIteration({ ...options, server, seed: options.firstSeed + i });
       summary.iterations++;
       summary.runs += report.runs;
@@ -98,7 +104,20 @@ export function formatSummary(summary: ChaosSummary): string {
 }
 
 if (require.main === module) {
-  runChaos(chaosOptionsFromEnvironment(), (text) => process.stdout.write(`${text}\n`))
+  // SIGINT or SIGTERM: finish the current iteration, print the summary, exit. A second one: exit now.
+  let stop = false;
+  const onSignal = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stdout.write('chaos: stopping after this iteration\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  runChaos(
+    chaosOptionsFromEnvironment(),
+    (text) => process.stdout.write(`${text}\n`),
+    () => stop,
+  )
     .then((summary) => process.exit(summary.violations.length > 0 ? 1 : 0))
     .catch((error: unknown) => {
       console.error(error);
