@@ -5,12 +5,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from 'pg';
 import { DefaultSerializer, InvalidRunStateError, ZartClient, type StoredValue } from '../../src';
 import type { ScratchPostgres } from '../support/scratch-postgres';
 import { silentLogger } from '../support/silent-logger';
-import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy';
-import { faultKinds, planIteration, type ChaosPlan, type FaultKind, type PlannedFault } from './chaos-plan';
+import { startLatencyProxy } from '../support/latency-proxy';
+import { faultKinds, planIteration, type ChaosPlan, type FaultKind } from './chaos-plan';
 import { ChaosWorkers } from './chaos-workers';
 import {
   checkInvariants,
@@ -22,7 +21,8 @@ import {
   type ObservedRun,
   type Violation,
 } from './chaos-invariants';
-import { executionLogApplicationName } from './fixtures/execution-log';
+import { FaultInjector } from './fault-injector';
+import { adminQuery, retry } from './admin-query';
 import './fixtures/chaos.workflows';
 
 export interface IterationOptions {
@@ -59,7 +59,6 @@ export interface IterationReport {
   logDir: string;
 }
 
-const driverApplicationName = 'chaos-driver';
 const finalStatuses = ['completed', 'failed', 'cancelled'];
 
 export async function runIteration(options: IterationOptions): Promise<IterationReport> {
@@ -221,74 +220,6 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
   };
 }
 
-/** Applies planned faults and records when each was in force. */
-class FaultInjector {
-  private restarting: Promise<void> = Promise.resolve();
-  private readonly latencies = new Set<number>();
-
-  constructor(
-    private readonly workers: ChaosWorkers,
-    private readonly proxy: LatencyProxy,
-    private readonly server: ScratchPostgres,
-    private readonly url: string,
-    private readonly windows: FaultWindow[],
-  ) {}
-
-  /** Resolves when the fault is over; false if it could not be injected. */
-  async inject(fault: PlannedFault): Promise<boolean> {
-    const startMs = Date.now();
-    const record = (pid: number | null, endMs = Date.now()): void => {
-      this.windows.push({ kind: fault.kind, pid, startMs, endMs });
-    };
-    switch (fault.kind) {
-      case 'kill': {
-        record(await this.workers.kill(fault.worker));
-        return true;
-      }
-      case 'stop': {
-        const pid = this.workers.stop(fault.worker);
-        if (pid === undefined) return false;
-        await delay(fault.durationMs);
-        this.workers.resume(fault.worker, pid);
-        record(pid);
-        return true;
-      }
-      case 'stall': {
-        const pid = this.workers.stall(fault.worker, fault.durationMs);
-        if (pid === undefined) return false;
-        record(pid, startMs + fault.durationMs);
-        return true;
-      }
-      case 'terminate': {
-        await adminQuery(
-          this.url,
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name NOT IN ($1, $2)`,
-          [executionLogApplicationName, driverApplicationName],
-        );
-        record(null);
-        return true;
-      }
-      case 'restart': {
-        const restart = this.restarting.then(() => this.server.restartAsync());
-        this.restarting = restart.catch(() => undefined);
-        await restart;
-        record(null);
-        return true;
-      }
-      case 'latency': {
-        this.latencies.add(fault.delayMs);
-        this.proxy.setDelay(Math.max(...this.latencies));
-        await delay(fault.durationMs);
-        this.latencies.delete(fault.delayMs);
-        this.proxy.setDelay(this.latencies.size === 0 ? 0 : Math.max(...this.latencies));
-        record(null);
-        return true;
-      }
-    }
-  }
-}
-
 async function observe(
   client: ZartClient,
   url: string,
@@ -367,32 +298,6 @@ async function cancelOnce(client: ZartClient, runId: string, incidents: string[]
       await delay(200);
     }
   }
-}
-
-async function retry<T>(what: string, operation: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (Date.now() > until) throw new Error(`${what}: ${String(error)}`);
-      await delay(200);
-    }
-  }
-}
-
-/** One statement on a fresh connection (the server may have restarted since the last one). */
-async function adminQuery(url: string, sql: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  return retry(sql.split('\n')[0]!, async () => {
-    const client = new Client({ connectionString: url, application_name: driverApplicationName });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return (await client.query(sql, values)).rows as Array<Record<string, unknown>>;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  });
 }
 
 function withDatabase(url: string, database: string): string {
