@@ -97,6 +97,8 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
       ZART_LEASE: `${options.leaseMs}ms`,
       ZART_POLL_INTERVAL: '100ms',
       ZART_MAX_IN_PROCESS_WAIT: '500ms',
+      // A crash's log then says where an unhandled 'error' event was emitted.
+      NODE_OPTIONS: '--trace-uncaught',
     },
     options.workers,
     logDir,
