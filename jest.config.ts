@@ -1,5 +1,6 @@
-// Three projects: unit (no database), integration (real PostgreSQL, one file per behaviour)
-// and crash (child processes killed with SIGKILL). `npm test` runs all three.
+// Four projects: unit (no database), integration (real PostgreSQL, one file per behaviour),
+// crash (child processes killed with SIGKILL) and chaos (three workers under seeded faults, on a
+// private PostgreSQL server; one file, so it runs in one jest worker). `npm test` runs all four.
 import type { Config } from 'jest';
 
 const shared = {
@@ -20,6 +21,7 @@ const config: Config = {
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...shared, displayName: 'crash', testMatch: ['<rootDir>/test/crash/**/*.test.ts'] },
+    { ...shared, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'] },
   ],
 };
 
