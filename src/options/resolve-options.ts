@@ -14,6 +14,7 @@ import { DefaultSerializer, type ErrorClass, type Serializer } from '../serializ
 import { ValueSerializer } from '../serialization/value-serializer';
 import type { DatabaseConnection } from '../storage/zart-database';
 import { showValue } from './show-value';
+import { unknownKeys } from './unknown-keys';
 
 /** Options of the worker inside a `Zart` instance. */
 export interface WorkerOptions {
@@ -268,12 +269,6 @@ function isErrorClassList(value: unknown): boolean {
 export function checkCallOptions(options: unknown, where: string, example: string): void {
   if (!isObject(options)) {
     throw new ConfigurationError(`${where} takes an object of options such as ${example}, got ${showValue(options)}.`);
-  }
-}
-
-function unknownKeys(value: object, known: string[], where: string, problems: string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) problems.push(`Unknown option "${key}" in ${where}; known options: ${known.join(', ')}.`);
   }
 }
 

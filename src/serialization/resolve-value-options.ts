@@ -3,6 +3,7 @@
 import type { LargeValueStore } from './large-value-store';
 import { parseByteSize, type ByteSize } from './parse-byte-size';
 import type { ValueSettings } from './value-serializer';
+import { unknownKeys } from '../options/unknown-keys';
 
 /** Option `limits` of `new Zart(...)`. */
 export interface LimitsOptions {
@@ -76,10 +77,4 @@ export function resolveValueOptions(
     }
   }
   return Object.freeze({ maxValueBytes, largeValues });
-}
-
-function unknownKeys(value: object, known: string[], where: string, problems: string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) problems.push(`Unknown option "${key}" in ${where}; known options: ${known.join(', ')}.`);
-  }
 }

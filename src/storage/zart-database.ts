@@ -128,13 +128,8 @@ export class ZartDatabase {
    * Runs one statement. A statement cancelled at statementTimeout becomes DatabaseTimeoutError:
    * every statement that can wait on a row lock is one of these (TypeORM's reads never wait).
    */
-  async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
-    try {
-      const result = await this.pool.query<R>(sql, params);
-      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
-    } catch (error) {
-      throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
-    }
+  query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+    return this.runOn(this.pool, sql, params);
   }
 
   /**
@@ -152,15 +147,7 @@ export class ZartDatabase {
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const query: TransactionQuery = async <R extends QueryResultRow>(sql: string, params: unknown[] = []) => {
-        try {
-          const result = await client.query<R>(sql, params);
-          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
-        } catch (error) {
-          throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
-        }
-      };
-      const result = await work(query);
+      const result = await work((sql, params = []) => this.runOn(client, sql, params));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -169,6 +156,20 @@ export class ZartDatabase {
     } finally {
       client.removeListener('error', onError);
       client.release(broken);
+    }
+  }
+
+  // One statement on the pool or on a transaction's connection; see query().
+  private async runOn<R extends QueryResultRow>(
+    on: Pool | PoolClient,
+    sql: string,
+    params: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number }> {
+    try {
+      const result = await on.query<R>(sql, params);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
     }
   }
 

@@ -221,7 +221,7 @@ export class Worker {
       this.renewing = true;
       const kept = await renewLeases(this.services.db, this.id, held, this.options.leaseMs);
       for (const execution of held) {
-        if (!kept.has(leaseKey(execution))) execution.leaseNotRenewed();
+        if (!kept.has(leaseKeyOf(execution))) execution.leaseNotRenewed();
       }
     } catch (error) {
       this.services.logger.warn('renewing leases failed; retrying', { error: describe(error) });
@@ -229,10 +229,6 @@ export class Worker {
       this.renewing = false;
     }
   }
-}
-
-function leaseKey(held: { id: string; epoch: number }): string {
-  return leaseKeyOf(held.id, held.epoch);
 }
 
 function describe(error: unknown): string {

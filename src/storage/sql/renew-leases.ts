@@ -26,8 +26,8 @@ WHERE r.id = locked.id
 RETURNING r.id, r.lease_epoch AS epoch`;
 
 /** The key of one held lease in the set renewLeases() returns. */
-export function leaseKeyOf(runId: string, epoch: number): string {
-  return `${epoch}:${runId}`;
+export function leaseKeyOf(held: { id: string; epoch: number }): string {
+  return `${held.epoch}:${held.id}`;
 }
 
 /** Returns the leases (leaseKeyOf) this worker still holds. */
@@ -43,5 +43,5 @@ export async function renewLeases(
     leaseMs,
     held.map((h) => h.epoch),
   ]);
-  return new Set(rows.map((row) => leaseKeyOf(row.id, row.epoch)));
+  return new Set(rows.map(leaseKeyOf));
 }
