@@ -38,9 +38,12 @@ export interface EventRow {
   consumed_by_key: string | null;
 }
 
-/** When a fault was in force; pid null: every worker (server-side faults). */
+/**
+ * When a fault was in force; pid null: every worker (server-side faults). 'observed-stall': a gap
+ * in a worker's event loop it measured itself, planned or caused by a loaded machine.
+ */
 export interface FaultWindow {
-  kind: FaultKind | 'worker-exit';
+  kind: FaultKind | 'worker-exit' | 'observed-stall';
   pid: number | null;
   startMs: number;
   endMs: number;

@@ -27,10 +27,18 @@ export interface UnexpectedExit {
   stderrTail: string;
 }
 
+/** A stall a worker measured in its own event loop (LAG lines), planned or not. */
+export interface ObservedStall {
+  pid: number;
+  startMs: number;
+  endMs: number;
+}
+
 export class ChaosWorkers {
   private readonly slots: Slot[] = [];
   private closing = false;
   readonly unexpectedExits: UnexpectedExit[] = [];
+  readonly observedStalls: ObservedStall[] = [];
 
   constructor(
     private readonly env: Record<string, string>,
@@ -122,6 +130,15 @@ export class ChaosWorkers {
   private spawn(index: number): Slot {
     const handle = spawnTypeScript(workerEntry, { ...this.env, CHAOS_STALL_FILE: this.stallFile(index) });
     const slot: Slot = { handle, ready: false, stopped: false, expectedExit: false };
+    let partial = '';
+    handle.process.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const lag = /^LAG (\d+) (\d+)$/.exec(line);
+        if (lag) this.observedStalls.push({ pid: handle.process.pid!, startMs: Number(lag[1]), endMs: Number(lag[2]) });
+      }
+    });
     handle
       .waitForLine('READY', 120_000)
       .then(() => (slot.ready = true))
