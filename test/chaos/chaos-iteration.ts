@@ -53,7 +53,7 @@ export interface IterationReport {
   violations: Violation[];
   /** What went wrong outside the invariants: a worker that crashed, a driver call that failed. */
   incidents: string[];
-  /** Event-loop gaps past a renewal interval the workers measured (injected stalls and stops included). */
+  /** Event-loop gaps and statement round trips past a renewal interval the workers measured (injected faults included). */
   observedStalls: number;
   /** From the end of the fault phase until every run was final. */
   settledInMs: number;
@@ -180,8 +180,8 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
     await delay(options.leaseMs);
     await workers.close();
     const crashes: Violation[] = [];
-    // A stall the plan did not inject (the machine starved a worker) is a fault all the same.
-    for (const stall of workers.observedStalls) windows.push({ kind: 'observed-stall', ...stall });
+    // A delay the plan did not inject (the machine starved a worker or the server) is a fault all the same.
+    for (const stall of workers.observedStalls) windows.push(stall);
     observedStalls = workers.observedStalls.length;
     for (const exit of workers.unexpectedExits) {
       windows.push({ kind: 'worker-exit', pid: exit.pid, startMs: exit.atMs, endMs: exit.atMs });
@@ -323,7 +323,7 @@ export function formatReport(report: IterationReport): string {
     .join(', ');
   const lines = [
     `chaos seed ${report.seed}: ${report.runs} runs (${statuses}), ${report.repeats} repeated step executions; faults ${faults}` +
-      `${report.skipped > 0 ? ` (${report.skipped} skipped)` : ''}; ${report.observedStalls} event-loop gaps seen; settled in ${report.settledInMs} ms; ` +
+      `${report.skipped > 0 ? ` (${report.skipped} skipped)` : ''}; ${report.observedStalls} event-loop gaps or slow round trips seen; settled in ${report.settledInMs} ms; ` +
       `${(report.durationMs / 1000).toFixed(1)} s; ${report.violations.length} violation(s)`,
   ];
   for (const v of report.violations) lines.push(`  VIOLATION [${v.invariant}] run ${v.runId}: ${v.detail}`);

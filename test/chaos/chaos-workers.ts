@@ -27,8 +27,12 @@ export interface UnexpectedExit {
   stderrTail: string;
 }
 
-/** A stall a worker measured in its own event loop (LAG lines), planned or not. */
+/**
+ * A delay a worker measured itself, planned or not: a gap in its event loop (LAG lines) or a
+ * statement's slow round trip (SLOW lines).
+ */
 export interface ObservedStall {
+  kind: 'observed-stall' | 'observed-slow-query';
   pid: number;
   startMs: number;
   endMs: number;
@@ -135,8 +139,15 @@ export class ChaosWorkers {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        const lag = /^LAG (\d+) (\d+)$/.exec(line);
-        if (lag) this.observedStalls.push({ pid: handle.process.pid!, startMs: Number(lag[1]), endMs: Number(lag[2]) });
+        const seen = /^(LAG|SLOW) (\d+) (\d+)$/.exec(line);
+        if (seen) {
+          this.observedStalls.push({
+            kind: seen[1] === 'LAG' ? 'observed-stall' : 'observed-slow-query',
+            pid: handle.process.pid!,
+            startMs: Number(seen[2]),
+            endMs: Number(seen[3]),
+          });
+        }
       }
     });
     handle

@@ -26,7 +26,7 @@ export interface ChaosSummary {
   faults: Record<FaultKind, number>;
   runs: number;
   repeats: number;
-  /** Event-loop gaps past a renewal interval measured by the workers, injected ones included. */
+  /** Event-loop gaps and statement round trips past a renewal interval the workers measured, injected faults included. */
   observedStalls: number;
   violations: Array<{ seed: number; invariant: string; runId: string; detail: string }>;
   failedSeeds: number[];
@@ -100,7 +100,7 @@ export function formatSummary(summary: ChaosSummary): string {
   const total = faultKinds.reduce((n, k) => n + summary.faults[k], 0);
   return (
     `chaos summary: ${summary.iterations} iteration(s), ${summary.runs} runs, ${total} faults (${faults}), ` +
-    `${summary.repeats} repeated step executions, ${summary.observedStalls} event-loop gaps seen, ` +
+    `${summary.repeats} repeated step executions, ${summary.observedStalls} event-loop gaps or slow round trips seen, ` +
     `${summary.violations.length} violation(s)` +
     `${summary.failedSeeds.length > 0 ? ` in seeds ${summary.failedSeeds.join(', ')}` : ''}; ` +
     `${(summary.durationMs / 1000).toFixed(0)} s`
