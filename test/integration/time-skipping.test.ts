@@ -70,6 +70,14 @@ class PastItsDeadline {
   }
 }
 
+@Workflow({ name: 'skip-long-deadline', timeout: '60d' })
+class LongDeadline {
+  async run(): Promise<string> {
+    await sleep('30d');
+    return 'in time';
+  }
+}
+
 @Workflow({ name: 'skip-child-sleeps' })
 class SleepingChild {
   async run(): Promise<string> {
@@ -172,6 +180,11 @@ describe('time skipping', () => {
     const handle = await env.zart.startWorkflow(PastItsDeadline, undefined as never, { id: 'deadline-1' });
     await expect(env.result(handle, { timeout: '10s' })).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(await statusOf('deadline-1')).toBe('failed');
+  });
+
+  it('keeps a deadline longer than a timer can hold (60 days) and finishes before it', async () => {
+    const handle = await env.zart.startWorkflow(LongDeadline, undefined as never, { id: 'long-deadline-1' });
+    await expect(env.result(handle, { timeout: '10s' })).resolves.toBe('in time');
   });
 
   it("skips a child's sleep while its parent waits for the child", async () => {
