@@ -7,6 +7,7 @@ import type { Zart } from '../client/zart';
 import type { ResultOptions, WorkflowHandle } from '../client/workflow-handle';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError } from '../errors';
+import { consoleLogger, type ZartLogger } from '../logging/zart-logger';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { expireLease } from './expire-lease';
 import { HookedZart } from './hooked-zart';
@@ -22,6 +23,14 @@ export interface TestEnvironmentOptions extends ZartOptions {
    */
   autoSkip?: boolean;
 }
+
+// Tests read their own assertions, not Zart's progress ("applied migrations" in every file).
+const warningsOnly: ZartLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, fields) => consoleLogger.warn(message, fields),
+  error: (message, fields) => consoleLogger.error(message, fields),
+};
 
 // How often auto-skipping looks whether every run is parked; one small query each time.
 const autoSkipPollMs = 10;
@@ -205,7 +214,7 @@ export class TestEnvironment {
  * Creates a test environment: a fresh database (see createTestDatabase) unless `connectionString`
  * or `dataSource` is given, and a started Zart on it whose clock `skip()` moves. Its worker parks
  * every durable wait (worker option `maxInProcessWait` defaults to 0 here), so that every wait can
- * be skipped, and polls every 100 ms.
+ * be skipped, polls every 100 ms, and logs only warnings and errors unless given a `logger`.
  */
 export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   const { autoSkip = false, ...zartOptions } = options;
@@ -221,7 +230,12 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
       ? false
       : { maxInProcessWait: 0, pollInterval: '100ms' as const, ...(zartOptions.worker ?? {}) };
   const environment = new TestEnvironment(
-    { ...zartOptions, ...(ownDatabase ? { connectionString: ownDatabase.url } : {}), worker },
+    {
+      logger: warningsOnly,
+      ...zartOptions,
+      ...(ownDatabase ? { connectionString: ownDatabase.url } : {}),
+      worker,
+    },
     ownDatabase,
     autoSkip,
   );
