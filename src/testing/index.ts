@@ -3,8 +3,8 @@
 // nothing internal leaks through this subpath.
 export { createTestDatabase, resolveTestServer } from './test-database';
 export type { CreateTestDatabaseOptions, TestDatabase, TestServer } from './test-database';
-export { createTestEnvironment, TestEnvironment } from './test-environment';
-export type { TestEnvironmentOptions } from './test-environment';
+export { createTestEnvironment } from './test-environment';
+export type { TestEnvironment, TestEnvironmentOptions } from './test-environment';
 export type { CrashOptions, CrashPoint, CrashedExecution, InjectedCrash } from './injected-crash';
 export { SimulatedCrashError } from '../errors';
 export { startEmbeddedPostgres } from '../embedded/embedded-postgres-server';

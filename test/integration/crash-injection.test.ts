@@ -1,5 +1,14 @@
 import { Client } from 'pg';
-import { Step, Workflow, WaitTimeoutError, currentStep, step, stepTransaction } from '../../src';
+import {
+  CrashLoopError,
+  Step,
+  Workflow,
+  WaitTimeoutError,
+  WorkflowFailedError,
+  currentStep,
+  step,
+  stepTransaction,
+} from '../../src';
 import { createTestEnvironment, type TestEnvironment } from '../../src/testing';
 import { silentLogger } from '../support/silent-logger';
 
@@ -53,6 +62,14 @@ class InlineSteps {
     let total = 0;
     for (let i = 0; i < 3; i++) total += await step('add', () => (record(input.runId, `add ${i}`), i));
     return total;
+  }
+}
+
+@Workflow({ name: 'crash-every-time', maxRecoveries: 1 })
+class DiesEveryTime {
+  async run(input: { runId: string }): Promise<string> {
+    await step('poison', () => record(input.runId, 'poison'));
+    return 'survived';
   }
 }
 
@@ -173,6 +190,21 @@ describe('crash injection', () => {
     await expect(handle.result({ timeout: '10s' })).resolves.toBe(3);
     expect(effects.get('inline-1')).toEqual(['add 0', 'add 1', 'add 2']);
     expect(effects.get('inline-2')).toEqual(['add 0', 'add 1', 'add 1', 'add 2']);
+  });
+
+  it('counts crash recoveries as real crashes do: past maxRecoveries the run fails with CrashLoopError', async () => {
+    const first = env.crashAt('poison', { runId: 'poison-1' });
+    const second = env.crashAt('poison', { runId: 'poison-1' });
+    const handle = await env.zart.startWorkflow(DiesEveryTime, { runId: 'poison-1' }, { id: 'poison-1' });
+    await first.recover();
+    // The first takeover (recoveries 1, within maxRecoveries 1) reaches the step and dies again.
+    expect(await second.crashed).toMatchObject({ runId: 'poison-1', stepKey: 'poison#0' });
+    await second.recover();
+    const error = await handle.result({ timeout: '10s' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CrashLoopError);
+    expect((error as WorkflowFailedError).cause).toMatchObject({ stepKey: 'poison#0', recoveries: 2 });
+    expect(effects.get('poison-1')).toBeUndefined();
   });
 
   it('resumes a dead run without recover() once its lease expires, like a real crash', async () => {

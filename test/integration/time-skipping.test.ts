@@ -213,6 +213,22 @@ describe('time skipping', () => {
     expect(rows[0]).toEqual({ lease_epoch: before.lease_epoch, recoveries: 0 });
   });
 
+  it('skips on its own with autoSkip: true, also for a result() awaited on the Zart itself', async () => {
+    const auto = await createTestEnvironment({
+      connectionString: env.databaseUrl,
+      schema: 'auto_skip',
+      autoSkip: true,
+      logger: silentLogger,
+    });
+    try {
+      const handle = await auto.zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-auto' });
+      const { before, after } = await handle.result({ timeout: '10s' });
+      expect(after.getTime() - before.getTime()).toBeGreaterThanOrEqual(30 * day);
+    } finally {
+      await auto.close();
+    }
+  });
+
   it('leaves another schema of the same database alone', async () => {
     const other = await createTestEnvironment({
       connectionString: env.databaseUrl,
