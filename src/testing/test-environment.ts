@@ -217,6 +217,13 @@ export class TestEnvironment {
  * be skipped, polls every 100 ms, and logs only warnings and errors unless given a `logger`.
  */
 export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
+  // It rewrites the times stored in its schema: never next to a production deployment's data.
+  if (process.env.NODE_ENV === 'production') {
+    throw new ConfigurationError(
+      'createTestEnvironment() refuses to run with NODE_ENV=production: skipping time rewrites the times stored in its ' +
+        "schema. It is for tests only; run them with NODE_ENV=test (jest's default).",
+    );
+  }
   const { autoSkip = false, ...zartOptions } = options;
   if (typeof autoSkip !== 'boolean') {
     throw new ConfigurationError(`createTestEnvironment({ autoSkip }) takes true or false, got ${String(autoSkip)}.`);

@@ -229,6 +229,20 @@ describe('time skipping', () => {
     }
   });
 
+  it('refuses to start with NODE_ENV=production', async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await expect(createTestEnvironment({ connectionString: env.databaseUrl, schema: 'never' })).rejects.toThrow(
+        /refuses to run with NODE_ENV=production/,
+      );
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+    const { rows } = await sql.query("SELECT 1 FROM pg_namespace WHERE nspname = 'never'");
+    expect(rows).toEqual([]);
+  });
+
   it('leaves another schema of the same database alone', async () => {
     const other = await createTestEnvironment({
       connectionString: env.databaseUrl,
