@@ -173,6 +173,9 @@ describe('crash injection', () => {
     const ledgerRows = async (): Promise<number> =>
       (await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger WHERE run_id = 'ledger-1'")).rows[0]!.n;
     expect(await ledgerRows()).toBe(0);
+    // The call that died never returns: nothing after it runs until the run is recovered.
+    await expect(handle.result({ timeout: '300ms' })).rejects.toBeInstanceOf(WaitTimeoutError);
+    expect(effects.get('ledger-1')).toEqual(['authorize (attempt 1)', 'capture auth-1 (attempt 1)', 'ledger']);
 
     await crash.recover();
     await expect(handle.result({ timeout: '10s' })).resolves.toBe('capture-1');
