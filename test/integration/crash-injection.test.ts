@@ -11,6 +11,7 @@ import {
 } from '../../src';
 import { createTestEnvironment, type TestEnvironment } from '../../src/testing';
 import { silentLogger } from '../support/silent-logger';
+import { useTestEnvironment } from '../support/use-test-environment';
 
 // What each step body did, per run: the effects a real crash could repeat.
 const effects = new Map<string, string[]>();
@@ -74,23 +75,16 @@ class DiesEveryTime {
 }
 
 describe('crash injection', () => {
-  let env: TestEnvironment;
-  let sql: Client;
+  const testing = useTestEnvironment();
+  const env = (): TestEnvironment => testing.env;
+  const sql = (): Client => testing.sql;
 
   beforeAll(async () => {
-    env = await createTestEnvironment({ logger: silentLogger });
-    sql = new Client({ connectionString: env.databaseUrl });
-    await sql.connect();
-    await sql.query('CREATE TABLE ledger (run_id text NOT NULL)');
-  });
-
-  afterAll(async () => {
-    await sql.end();
-    await env.close();
+    await sql().query('CREATE TABLE ledger (run_id text NOT NULL)');
   });
 
   async function runRow(id: string): Promise<{ status: string; lease_epoch: number; recoveries: number }> {
-    const { rows } = await sql.query<{ status: string; lease_epoch: number; recoveries: number }>(
+    const { rows } = await sql().query<{ status: string; lease_epoch: number; recoveries: number }>(
       'SELECT status, lease_epoch, recoveries FROM zart.runs WHERE id = $1',
       [id],
     );
@@ -98,7 +92,7 @@ describe('crash injection', () => {
   }
 
   async function checkpoints(id: string): Promise<Array<{ key: string; attempts: number }>> {
-    const { rows } = await sql.query<{ key: string; attempts: number }>(
+    const { rows } = await sql().query<{ key: string; attempts: number }>(
       'SELECT key, attempts FROM zart.steps WHERE run_id = $1 ORDER BY seq',
       [id],
     );
@@ -106,8 +100,8 @@ describe('crash injection', () => {
   }
 
   it('kills a run before a step: the step never ran, and after recovery it runs once', async () => {
-    const crash = env.crashAt('Payment.capture', { when: 'before-step' });
-    const handle = await env.zart.startWorkflow(PaymentFlow, { runId: 'before-1' }, { id: 'before-1' });
+    const crash = env().crashAt('Payment.capture', { when: 'before-step' });
+    const handle = await env().zart.startWorkflow(PaymentFlow, { runId: 'before-1' }, { id: 'before-1' });
     const crashed = await crash.crashed;
     expect(crashed).toMatchObject({ runId: 'before-1', stepKey: 'Payment.capture#0', attempt: 1 });
 
@@ -140,8 +134,8 @@ describe('crash injection', () => {
   });
 
   it('kills a run after a step’s effect but before its checkpoint: the effect repeats, the checkpoint is written once', async () => {
-    const crash = env.crashAt('Payment.capture', { when: 'after-effect' });
-    const handle = await env.zart.startWorkflow(PaymentFlow, { runId: 'after-1' }, { id: 'after-1' });
+    const crash = env().crashAt('Payment.capture', { when: 'after-effect' });
+    const handle = await env().zart.startWorkflow(PaymentFlow, { runId: 'after-1' }, { id: 'after-1' });
     const crashed = await crash.crashed;
     expect(effects.get('after-1')).toEqual(['authorize (attempt 1)', 'capture auth-1 (attempt 1)']);
     expect((await checkpoints('after-1')).map((c) => c.key)).toEqual(['Payment.authorize#0']);
@@ -167,11 +161,11 @@ describe('crash injection', () => {
   });
 
   it('rolls back a transactional step that dies after its effect: its rows are written exactly once', async () => {
-    const crash = env.crashAt('Payment.writeLedger', { when: 'after-effect' });
-    const handle = await env.zart.startWorkflow(PaymentFlow, { runId: 'ledger-1' }, { id: 'ledger-1' });
+    const crash = env().crashAt('Payment.writeLedger', { when: 'after-effect' });
+    const handle = await env().zart.startWorkflow(PaymentFlow, { runId: 'ledger-1' }, { id: 'ledger-1' });
     await crash.crashed;
     const ledgerRows = async (): Promise<number> =>
-      (await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger WHERE run_id = 'ledger-1'")).rows[0]!.n;
+      (await sql().query<{ n: number }>("SELECT count(*)::int AS n FROM ledger WHERE run_id = 'ledger-1'")).rows[0]!.n;
     expect(await ledgerRows()).toBe(0);
     // The call that died never returns: nothing after it runs until the run is recovered.
     await expect(handle.result({ timeout: '300ms' })).rejects.toBeInstanceOf(WaitTimeoutError);
@@ -184,10 +178,10 @@ describe('crash injection', () => {
   });
 
   it('targets one call by its key and one run by its id', async () => {
-    const crash = env.crashAt('add#1', { when: 'after-effect', runId: 'inline-2' });
-    const other = await env.zart.startWorkflow(InlineSteps, { runId: 'inline-1' }, { id: 'inline-1' });
+    const crash = env().crashAt('add#1', { when: 'after-effect', runId: 'inline-2' });
+    const other = await env().zart.startWorkflow(InlineSteps, { runId: 'inline-1' }, { id: 'inline-1' });
     await expect(other.result({ timeout: '10s' })).resolves.toBe(3);
-    const handle = await env.zart.startWorkflow(InlineSteps, { runId: 'inline-2' }, { id: 'inline-2' });
+    const handle = await env().zart.startWorkflow(InlineSteps, { runId: 'inline-2' }, { id: 'inline-2' });
     expect(await crash.crashed).toMatchObject({ runId: 'inline-2', stepKey: 'add#1' });
     await crash.recover();
     await expect(handle.result({ timeout: '10s' })).resolves.toBe(3);
@@ -196,9 +190,9 @@ describe('crash injection', () => {
   });
 
   it('counts crash recoveries as real crashes do: past maxRecoveries the run fails with CrashLoopError', async () => {
-    const first = env.crashAt('poison', { runId: 'poison-1' });
-    const second = env.crashAt('poison', { runId: 'poison-1' });
-    const handle = await env.zart.startWorkflow(DiesEveryTime, { runId: 'poison-1' }, { id: 'poison-1' });
+    const first = env().crashAt('poison', { runId: 'poison-1' });
+    const second = env().crashAt('poison', { runId: 'poison-1' });
+    const handle = await env().zart.startWorkflow(DiesEveryTime, { runId: 'poison-1' }, { id: 'poison-1' });
     await first.recover();
     // The first takeover (recoveries 1, within maxRecoveries 1) reaches the step and dies again.
     expect(await second.crashed).toMatchObject({ runId: 'poison-1', stepKey: 'poison#0' });
@@ -212,7 +206,7 @@ describe('crash injection', () => {
 
   it('resumes a dead run without recover() once its lease expires, like a real crash', async () => {
     const shortLease = await createTestEnvironment({
-      connectionString: env.databaseUrl,
+      connectionString: env().databaseUrl,
       schema: 'short_lease',
       logger: silentLogger,
       worker: { lease: '500ms', pollInterval: '50ms' },
@@ -222,7 +216,7 @@ describe('crash injection', () => {
       const handle = await shortLease.zart.startWorkflow(PaymentFlow, { runId: 'lease-1' }, { id: 'lease-1' });
       const crashed = await crash.crashed;
       await expect(handle.result({ timeout: '10s' })).resolves.toBe('capture-1');
-      const { rows } = await sql.query<{ lease_epoch: number; recoveries: number }>(
+      const { rows } = await sql().query<{ lease_epoch: number; recoveries: number }>(
         "SELECT lease_epoch, recoveries FROM short_lease.runs WHERE id = 'lease-1'",
       );
       expect(rows[0]).toEqual({ lease_epoch: crashed.epoch + 1, recoveries: 1 });

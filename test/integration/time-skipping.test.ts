@@ -14,6 +14,7 @@ import {
 } from '../../src';
 import { createTestEnvironment, type TestEnvironment } from '../../src/testing';
 import { silentLogger } from '../support/silent-logger';
+import { useTestEnvironment } from '../support/use-test-environment';
 import { waitFor } from '../support/wait-for';
 
 const day = 24 * 60 * 60 * 1000;
@@ -105,117 +106,107 @@ class HeldStep {
 }
 
 describe('time skipping', () => {
-  let env: TestEnvironment;
-  let sql: Client;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment({ logger: silentLogger });
-    sql = new Client({ connectionString: env.databaseUrl });
-    await sql.connect();
-  });
-
-  afterAll(async () => {
-    await sql.end();
-    await env.close();
-  });
+  const testing = useTestEnvironment();
+  const env = (): TestEnvironment => testing.env;
+  const sql = (): Client => testing.sql;
 
   async function statusOf(id: string): Promise<string> {
-    return (await env.zart.getRun(id)).status;
+    return (await env().zart.getRun(id)).status;
   }
 
   it("fast-forwards a workflow through sleep('30d'): result() returns, and now() in the workflow saw 30 days pass", async () => {
-    const handle = await env.zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-1' });
-    const { before, after } = await env.result(handle, { timeout: '10s' });
+    const handle = await env().zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-1' });
+    const { before, after } = await env().result(handle, { timeout: '10s' });
     expect(after.getTime() - before.getTime()).toBeGreaterThanOrEqual(30 * day);
     expect(after.getTime() - before.getTime()).toBeLessThan(31 * day);
-    const steps = await env.zart.getSteps('month-1');
+    const steps = await env().zart.getSteps('month-1');
     expect(steps.map((s) => s.key)).toEqual(['zart.now#0', 'zart.sleep#0', 'zart.now#1']);
   });
 
   it('skips by an explicit amount with skip(): a parked sleep wakes once its time has been skipped', async () => {
-    const handle = await env.zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-2' });
+    const handle = await env().zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-2' });
     await waitFor(async () => (await statusOf('month-2')) === 'waiting');
-    const clockBefore = env.now().getTime();
-    await env.skip('29d');
-    expect(env.now().getTime() - clockBefore).toBeGreaterThanOrEqual(29 * day);
+    const clockBefore = env().now().getTime();
+    await env().skip('29d');
+    expect(env().now().getTime() - clockBefore).toBeGreaterThanOrEqual(29 * day);
     // One day short: still asleep.
     await expect(handle.result({ timeout: '300ms' })).rejects.toBeInstanceOf(WaitTimeoutError);
     expect(await statusOf('month-2')).toBe('waiting');
-    await env.skip('1d');
+    await env().skip('1d');
     const { before, after } = await handle.result({ timeout: '10s' });
     expect(after.getTime() - before.getTime()).toBeGreaterThanOrEqual(30 * day);
   });
 
   it('skips to a point in time with skipTo(), and refuses one in the past', async () => {
-    const handle = await env.zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-3' });
+    const handle = await env().zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-3' });
     await waitFor(async () => (await statusOf('month-3')) === 'waiting');
-    await env.skipTo(new Date(env.now().getTime() + 31 * day));
+    await env().skipTo(new Date(env().now().getTime() + 31 * day));
     await expect(handle.result({ timeout: '10s' })).resolves.toBeDefined();
-    await expect(env.skipTo(new Date(Date.now() - 1_000))).rejects.toThrow(ConfigurationError);
-    await expect(env.skipTo(new Date(Date.now() - 1_000))).rejects.toThrow(/time only moves forward/);
+    await expect(env().skipTo(new Date(Date.now() - 1_000))).rejects.toThrow(ConfigurationError);
+    await expect(env().skipTo(new Date(Date.now() - 1_000))).rejects.toThrow(/time only moves forward/);
   });
 
   it('ends an event wait at its timeout once the timeout is skipped', async () => {
-    const handle = await env.zart.startWorkflow(EventOrTimeout, undefined as never, { id: 'verify-1' });
-    await expect(env.result(handle, { timeout: '10s' })).resolves.toBe('timed out');
+    const handle = await env().zart.startWorkflow(EventOrTimeout, undefined as never, { id: 'verify-1' });
+    await expect(env().result(handle, { timeout: '10s' })).resolves.toBe('timed out');
   });
 
   it('leaves an event wait to its event when the event comes first', async () => {
-    const handle = await env.zart.startWorkflow(EventOrTimeout, undefined as never, { id: 'verify-2' });
-    await env.zart.sendEvent('verify-2', 'email-verified', { by: 'ada' });
-    await expect(env.result(handle, { timeout: '10s' })).resolves.toBe('verified by ada');
+    const handle = await env().zart.startWorkflow(EventOrTimeout, undefined as never, { id: 'verify-2' });
+    await env().zart.sendEvent('verify-2', 'email-verified', { by: 'ada' });
+    await expect(env().result(handle, { timeout: '10s' })).resolves.toBe('verified by ada');
   });
 
   it('skips retry back-offs: three attempts an hour and two hours apart, in milliseconds', async () => {
-    const handle = await env.zart.startWorkflow(RetriedCheck, undefined as never, { id: 'retry-1' });
-    const { verdict, before, after } = await env.result(handle, { timeout: '10s' });
+    const handle = await env().zart.startWorkflow(RetriedCheck, undefined as never, { id: 'retry-1' });
+    const { verdict, before, after } = await env().result(handle, { timeout: '10s' });
     expect(verdict).toBe('approved');
     // Back-offs of 1 h then 2 h (exponential from 1 h) passed on the workflow's clock.
     expect(after.getTime() - before.getTime()).toBeGreaterThanOrEqual(3 * 60 * 60 * 1000);
-    const [check] = (await env.zart.getSteps('retry-1')).filter((s) => s.key === 'Compliance.check#0');
+    const [check] = (await env().zart.getSteps('retry-1')).filter((s) => s.key === 'Compliance.check#0');
     expect(check).toMatchObject({ status: 'completed', attempts: 3 });
   });
 
   it('fails a run at its deadline once the deadline is skipped', async () => {
-    const handle = await env.zart.startWorkflow(PastItsDeadline, undefined as never, { id: 'deadline-1' });
-    await expect(env.result(handle, { timeout: '10s' })).rejects.toBeInstanceOf(DeadlineExceededError);
+    const handle = await env().zart.startWorkflow(PastItsDeadline, undefined as never, { id: 'deadline-1' });
+    await expect(env().result(handle, { timeout: '10s' })).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(await statusOf('deadline-1')).toBe('failed');
   });
 
   it('keeps a deadline longer than a timer can hold (60 days) and finishes before it', async () => {
-    const handle = await env.zart.startWorkflow(LongDeadline, undefined as never, { id: 'long-deadline-1' });
-    await expect(env.result(handle, { timeout: '10s' })).resolves.toBe('in time');
+    const handle = await env().zart.startWorkflow(LongDeadline, undefined as never, { id: 'long-deadline-1' });
+    await expect(env().result(handle, { timeout: '10s' })).resolves.toBe('in time');
   });
 
   it("skips a child's sleep while its parent waits for the child", async () => {
-    const handle = await env.zart.startWorkflow(ParentOfSleeper, undefined as never, { id: 'parent-1' });
-    await expect(env.result(handle, { timeout: '10s' })).resolves.toBe('parent saw: child done');
+    const handle = await env().zart.startWorkflow(ParentOfSleeper, undefined as never, { id: 'parent-1' });
+    await expect(env().result(handle, { timeout: '10s' })).resolves.toBe('parent saw: child done');
   });
 
   it('does not move leases: a run executing a step during a skip keeps its lease and is not taken over', async () => {
     releaseHeldStep = undefined;
-    const handle = await env.zart.startWorkflow(HeldStep, undefined as never, { id: 'held-1' });
+    const handle = await env().zart.startWorkflow(HeldStep, undefined as never, { id: 'held-1' });
     await waitFor(() => releaseHeldStep !== undefined);
     const lease = async (): Promise<{ lease_expires_at: Date; lease_epoch: number }> =>
       (
-        await sql.query<{ lease_expires_at: Date; lease_epoch: number }>(
+        await sql().query<{ lease_expires_at: Date; lease_epoch: number }>(
           "SELECT lease_expires_at, lease_epoch FROM zart.runs WHERE id = 'held-1'",
         )
       ).rows[0]!;
     const before = await lease();
-    await env.skip('2d');
+    await env().skip('2d');
     const after = await lease();
     expect(after.lease_epoch).toBe(before.lease_epoch);
     expect(after.lease_expires_at.getTime()).toBeGreaterThanOrEqual(before.lease_expires_at.getTime());
     releaseHeldStep!();
     await expect(handle.result({ timeout: '10s' })).resolves.toBe('done');
-    const { rows } = await sql.query("SELECT lease_epoch, recoveries FROM zart.runs WHERE id = 'held-1'");
+    const { rows } = await sql().query("SELECT lease_epoch, recoveries FROM zart.runs WHERE id = 'held-1'");
     expect(rows[0]).toEqual({ lease_epoch: before.lease_epoch, recoveries: 0 });
   });
 
   it('skips on its own with autoSkip: true, also for a result() awaited on the Zart itself', async () => {
     const auto = await createTestEnvironment({
-      connectionString: env.databaseUrl,
+      connectionString: env().databaseUrl,
       schema: 'auto_skip',
       autoSkip: true,
       logger: silentLogger,
@@ -233,19 +224,19 @@ describe('time skipping', () => {
     const previous = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await expect(createTestEnvironment({ connectionString: env.databaseUrl, schema: 'never' })).rejects.toThrow(
+      await expect(createTestEnvironment({ connectionString: env().databaseUrl, schema: 'never' })).rejects.toThrow(
         /refuses to run with NODE_ENV=production/,
       );
     } finally {
       process.env.NODE_ENV = previous;
     }
-    const { rows } = await sql.query("SELECT 1 FROM pg_namespace WHERE nspname = 'never'");
+    const { rows } = await sql().query("SELECT 1 FROM pg_namespace WHERE nspname = 'never'");
     expect(rows).toEqual([]);
   });
 
   it('leaves another schema of the same database alone', async () => {
     const other = await createTestEnvironment({
-      connectionString: env.databaseUrl,
+      connectionString: env().databaseUrl,
       schema: 'other_app',
       logger: silentLogger,
     });
@@ -254,15 +245,15 @@ describe('time skipping', () => {
       await waitFor(async () => (await other.zart.getRun('month-elsewhere')).status === 'waiting');
       const wakeAt = async (): Promise<Date> =>
         (
-          await sql.query(
+          await sql().query(
             "SELECT wake_at FROM other_app.steps WHERE run_id = 'month-elsewhere' AND key = 'zart.sleep#0'",
           )
         ).rows[0].wake_at as Date;
       const wakeBefore = await wakeAt();
 
-      const here = await env.zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-here' });
-      await env.result(here, { timeout: '10s' });
-      await env.skip('60d');
+      const here = await env().zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-here' });
+      await env().result(here, { timeout: '10s' });
+      await env().skip('60d');
 
       expect((await wakeAt()).getTime()).toBe(wakeBefore.getTime());
       expect(wakeBefore.getTime() - Date.now()).toBeGreaterThan(29 * day);
