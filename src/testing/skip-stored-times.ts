@@ -57,10 +57,12 @@ SELECT EXISTS (SELECT 1 FROM ${t.runs}
            WHERE r.status = 'waiting' AND position('child:' IN coalesce(r.waiting_for, '')) > 0)
         ) - now()) * 1000)::float8 AS "nextInMs"`;
 
-/** Milliseconds to the next timer of the schema when every run is parked; undefined otherwise. */
-export async function nextTimerWhenIdle(db: ZartDatabase): Promise<number | undefined> {
+/** Whether a run of the schema executes or is due, and the milliseconds to its next timer (undefined: none). */
+export async function readTimers(db: ZartDatabase): Promise<{ busy: boolean; nextInMs: number | undefined }> {
   const { rows } = await db.query<{ busy: boolean; nextInMs: number | null }>(db.sql(nextTimerSql));
   const row = rows[0];
-  if (!row || row.busy || row.nextInMs === null) return undefined;
-  return Math.max(0, row.nextInMs);
+  return {
+    busy: row?.busy ?? false,
+    nextInMs: row?.nextInMs === null || row?.nextInMs === undefined ? undefined : Math.max(0, row.nextInMs),
+  };
 }

@@ -6,13 +6,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Zart } from '../client/zart';
 import type { ResultOptions, WorkflowHandle } from '../client/workflow-handle';
 import { parseDuration, type Duration } from '../duration/parse-duration';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, WaitTimeoutError } from '../errors';
 import { consoleLogger, type ZartLogger } from '../logging/zart-logger';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { expireLease } from './expire-lease';
 import { HookedZart } from './hooked-zart';
 import { CrashPoints, type CrashOptions, type InjectedCrash } from './injected-crash';
-import { nextTimerWhenIdle, skipStoredTimes } from './skip-stored-times';
+import { readTimers, skipStoredTimes } from './skip-stored-times';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 /** Options of `createTestEnvironment()`: those of `new Zart()`, plus `autoSkip`. */
@@ -113,6 +113,22 @@ export class TestEnvironment {
   }
 
   /**
+   * Resolves once no run of the environment executes or is due: every run is parked (on a timer,
+   * an event, a child) or finished. Call it before `skip()` so that the waits the runs are about
+   * to record exist when the clock moves. A run that died on a crash point counts as executing
+   * until it is recovered. Rejects with WaitTimeoutError after `timeout` (default 10 s).
+   */
+  async waitUntilIdle(options: { timeout?: Duration } = {}): Promise<void> {
+    checkCallOptions(options, 'waitUntilIdle(options)', "{ timeout: '10s' }");
+    const timeoutMs = parseDuration(options.timeout ?? '10s', 'waitUntilIdle({ timeout })');
+    const until = Date.now() + timeoutMs;
+    while ((await readTimers(this.database)).busy) {
+      if (Date.now() >= until) throw new WaitTimeoutError('every run of the test environment to park', timeoutMs);
+      await delay(autoSkipPollMs);
+    }
+  }
+
+  /**
    * Arms a crash point: the first execution that reaches step `step` (a name such as
    * `Payments.charge` or `step('name')`'s, or a key such as `Payments.charge#1`) dies there as
    * if its process were killed. `recover()` on the result then resumes the run here.
@@ -200,8 +216,8 @@ export class TestEnvironment {
   private async skipWhenIdle(stop: AbortSignal): Promise<void> {
     while (!stop.aborted) {
       try {
-        const nextInMs = await nextTimerWhenIdle(this.database);
-        if (nextInMs !== undefined && !stop.aborted) await this.skipMs(Math.ceil(nextInMs));
+        const { busy, nextInMs } = await readTimers(this.database);
+        if (!busy && nextInMs !== undefined && !stop.aborted) await this.skipMs(Math.ceil(nextInMs));
       } catch {
         // Shutting down, or a dropped connection: look again at the next turn.
       }

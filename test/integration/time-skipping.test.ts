@@ -125,7 +125,8 @@ describe('time skipping', () => {
 
   it('skips by an explicit amount with skip(): a parked sleep wakes once its time has been skipped', async () => {
     const handle = await env().zart.startWorkflow(MonthSleep, undefined as never, { id: 'month-2' });
-    await waitFor(async () => (await statusOf('month-2')) === 'waiting');
+    await env().waitUntilIdle();
+    expect(await statusOf('month-2')).toBe('waiting');
     const clockBefore = env().now().getTime();
     await env().skip('29d');
     expect(env().now().getTime() - clockBefore).toBeGreaterThanOrEqual(29 * day);
@@ -181,6 +182,16 @@ describe('time skipping', () => {
   it("skips a child's sleep while its parent waits for the child", async () => {
     const handle = await env().zart.startWorkflow(ParentOfSleeper, undefined as never, { id: 'parent-1' });
     await expect(env().result(handle, { timeout: '10s' })).resolves.toBe('parent saw: child done');
+  });
+
+  it('waitUntilIdle() rejects with WaitTimeoutError while a run executes a step', async () => {
+    releaseHeldStep = undefined;
+    const handle = await env().zart.startWorkflow(HeldStep, undefined as never, { id: 'held-idle' });
+    await waitFor(() => releaseHeldStep !== undefined);
+    await expect(env().waitUntilIdle({ timeout: '200ms' })).rejects.toBeInstanceOf(WaitTimeoutError);
+    releaseHeldStep!();
+    await handle.result({ timeout: '10s' });
+    await env().waitUntilIdle();
   });
 
   it('does not move leases: a run executing a step during a skip keeps its lease and is not taken over', async () => {
