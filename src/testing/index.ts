@@ -4,7 +4,7 @@
 export { createTestDatabase, resolveTestServer } from './test-database';
 export type { CreateTestDatabaseOptions, TestDatabase, TestServer } from './test-database';
 export { createTestEnvironment } from './test-environment';
-export type { TestEnvironment, TestEnvironmentOptions } from './test-environment';
+export type { TestEnvironment, TestEnvironmentOptions, WaitUntilIdleOptions } from './test-environment';
 export type { CrashOptions, CrashPoint, CrashedExecution, InjectedCrash } from './injected-crash';
 export { SimulatedCrashError } from '../errors';
 export { startEmbeddedPostgres } from '../embedded/embedded-postgres-server';

@@ -24,6 +24,12 @@ export interface TestEnvironmentOptions extends ZartOptions {
   autoSkip?: boolean;
 }
 
+/** Options of `TestEnvironment.waitUntilIdle()`. */
+export interface WaitUntilIdleOptions {
+  /** Reject with WaitTimeoutError after this long. Default `'10s'`. */
+  timeout?: Duration;
+}
+
 // Tests read their own assertions, not Zart's progress ("applied migrations" in every file).
 const warningsOnly: ZartLogger = {
   debug: () => undefined,
@@ -118,7 +124,7 @@ export class TestEnvironment {
    * to record exist when the clock moves. A run that died on a crash point counts as executing
    * until it is recovered. Rejects with WaitTimeoutError after `timeout` (default 10 s).
    */
-  async waitUntilIdle(options: { timeout?: Duration } = {}): Promise<void> {
+  async waitUntilIdle(options: WaitUntilIdleOptions = {}): Promise<void> {
     checkCallOptions(options, 'waitUntilIdle(options)', "{ timeout: '10s' }");
     const timeoutMs = parseDuration(options.timeout ?? '10s', 'waitUntilIdle({ timeout })');
     const until = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import {
+  ConfigurationError,
   CrashLoopError,
   Step,
   Workflow,
@@ -202,6 +203,13 @@ describe('crash injection', () => {
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CrashLoopError);
     expect((error as WorkflowFailedError).cause).toMatchObject({ stepKey: 'poison#0', recoveries: 2 });
     expect(effects.get('poison-1')).toBeUndefined();
+  });
+
+  it('refuses a crash point it cannot place, saying what it takes', () => {
+    expect(() => env().crashAt('')).toThrow(ConfigurationError);
+    expect(() => env().crashAt('Payment.capture', { when: 'after' as never })).toThrow(
+      /takes 'before-step' or 'after-effect', got after/,
+    );
   });
 
   it('resumes a dead run without recover() once its lease expires, like a real crash', async () => {
