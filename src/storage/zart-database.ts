@@ -4,6 +4,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
+import { joinStepTransactions } from '../context/join-step-transactions';
 import { ConfigurationError, DatabaseTimeoutError, describeCause } from '../errors';
 import { zartEntities } from './entities';
 
@@ -96,6 +97,8 @@ export class ZartDatabase {
       await pool?.end().catch(() => undefined);
       throw connectionFailure(error, options, connection.connectTimeoutMs);
     }
+    // The application's repositories and manager join the transactions of transactional steps.
+    if (connection.kind === 'dataSource') joinStepTransactions(connection.dataSource);
     return new ZartDatabase(
       dataSource,
       schema,
