@@ -28,8 +28,16 @@ class AuditRow {
 let app: DataSource;
 // Taken before zart.start(), as @nestjs/typeorm injects repositories.
 let orders: Repository<OrderRow>;
+// A custom repository, as Repository.extend() makes them.
+const customOrdersOf = (base: Repository<OrderRow>) =>
+  base.extend({
+    async insertCents(this: Repository<OrderRow>, id: string, cents: number): Promise<void> {
+      await this.createQueryBuilder().insert().values({ id, cents }).execute();
+    },
+  });
+let customOrders: ReturnType<typeof customOrdersOf>;
 
-/** Writes `prefix-1` .. `prefix-6` through every way an application reaches its DataSource. */
+/** Writes `prefix-1` .. `prefix-7` through every way an application reaches its DataSource. */
 async function writeEverywhere(prefix: string): Promise<void> {
   await orders.insert({ id: `${prefix}-1`, cents: 1 });
   await orders.save({ id: `${prefix}-2`, cents: 2 });
@@ -46,6 +54,7 @@ async function writeEverywhere(prefix: string): Promise<void> {
     .values({ id: `${prefix}-5`, cents: 5 })
     .execute();
   await app.query('INSERT INTO ambient_orders (id, cents) VALUES ($1, 6)', [`${prefix}-6`]);
+  await customOrders.insertCents(`${prefix}-7`, 7);
   await app.getRepository(AuditRow).insert({ id: prefix });
 }
 
@@ -57,7 +66,7 @@ async function idsLike(prefix: string): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-const everything = (prefix: string): string[] => [prefix, ...[1, 2, 3, 4, 5, 6].map((n) => `${prefix}-${n}`)];
+const everything = (prefix: string): string[] => [prefix, ...[1, 2, 3, 4, 5, 6, 7].map((n) => `${prefix}-${n}`)];
 
 @Workflow({ name: 'ambient-write' })
 class WriteThenMaybeThrow {
@@ -194,6 +203,7 @@ describe('the application’s repositories inside a transactional step', () => {
     app = new DataSource({ type: 'postgres', url: db.url, entities: [OrderRow, AuditRow], synchronize: true });
     await app.initialize();
     orders = app.getRepository(OrderRow);
+    customOrders = customOrdersOf(orders);
     zart = new Zart({ dataSource: app, logger: silentLogger, worker: { pollInterval: '50ms' } });
     await zart.start();
   });
@@ -209,7 +219,7 @@ describe('the application’s repositories inside a transactional step', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const failure = (error as WorkflowFailedError).cause as StepFailedError;
-    expect((failure.cause as Error).message).toBe('refused after writing 6 rows');
+    expect((failure.cause as Error).message).toBe('refused after writing 7 rows');
     expect(await idsLike('rolled-back')).toEqual([]);
   });
 
