@@ -1,6 +1,7 @@
 import { Column, DataSource, Entity, PrimaryColumn, type Repository } from 'typeorm';
 import {
   StepFailedError,
+  StepTimeoutError,
   StepTransactionClosedError,
   Workflow,
   WorkflowFailedError,
@@ -197,6 +198,25 @@ class LeftRunning {
   }
 }
 
+let abandoned: Promise<unknown> | undefined;
+
+@Workflow({ name: 'ambient-timed-out' })
+class TimedOut {
+  async run(): Promise<void> {
+    await step(
+      'slow',
+      async () => {
+        abandoned = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await orders.insert({ id: 'timed-out-1', cents: 1 });
+        })();
+        await abandoned;
+      },
+      { transaction: true, timeout: '100ms' },
+    );
+  }
+}
+
 describe('the application’s repositories inside a transactional step', () => {
   let zart: Zart;
   beforeAll(async () => {
@@ -299,5 +319,13 @@ describe('the application’s repositories inside a transactional step', () => {
     expect(error).toBeInstanceOf(StepTransactionClosedError);
     expect((error as StepTransactionClosedError).stepKey).toBe('forgets-to-await#0');
     expect(await orders.findOneBy({ id: 'late-1' })).toBeNull();
+  });
+
+  it('refuse the write of an attempt abandoned at the step’s timeout, so it cannot commit beside its retry', async () => {
+    const handle = await zart.startWorkflow(TimedOut, undefined as never);
+    const failure = await handle.result({ timeout: '20s' }).catch((e: unknown) => e);
+    expect(((failure as WorkflowFailedError).cause as StepFailedError).cause).toBeInstanceOf(StepTimeoutError);
+    expect(await abandoned?.catch((e: unknown) => e)).toBeInstanceOf(StepTransactionClosedError);
+    expect(await orders.findOneBy({ id: 'timed-out-1' })).toBeNull();
   });
 });
