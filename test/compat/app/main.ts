@@ -4,7 +4,7 @@
 // its own DataSource, that DataSource passed to new Zart(), and a repository taken from it injected
 // into a service whose transactional step rolls back on a throw and commits on success.
 import 'reflect-metadata';
-import { Column, DataSource, Entity, PrimaryColumn, type Repository } from 'typeorm';
+import { Column, DataSource, Entity, PrimaryColumn, getMetadataArgsStorage, type Repository } from 'typeorm';
 import { Step, Workflow, WorkflowFailedError, Zart, stepTransaction } from 'zart';
 
 @Entity('compat_orders')
@@ -78,6 +78,10 @@ async function main(): Promise<void> {
     check(
       dataSource.entityMetadatas.map((m) => m.name).join() === 'Order',
       'the app DataSource has only its own entity',
+    );
+    check(
+      getMetadataArgsStorage().tables.length === 1,
+      "TypeORM's global metadata storage holds the app's entity only",
     );
     const [{ runs }] = await dataSource.query<[{ runs: string | null }]>("SELECT to_regclass('public.runs') AS runs");
     check(runs === null, 'no zart table in the app schema');
