@@ -180,6 +180,7 @@ class SecondDataSource {
 }
 
 let leftRunning: Promise<unknown> | undefined;
+let builtInStep: { execute(): Promise<unknown> } | undefined;
 
 @Workflow({ name: 'ambient-left-running' })
 class LeftRunning {
@@ -187,6 +188,7 @@ class LeftRunning {
     return step(
       'forgets-to-await',
       () => {
+        builtInStep = orders.createQueryBuilder().insert().values({ id: 'late-2', cents: 2 });
         leftRunning = (async () => {
           await new Promise((resolve) => setTimeout(resolve, 200));
           await orders.insert({ id: 'late-1', cents: 1 });
@@ -319,6 +321,10 @@ describe('the application’s repositories inside a transactional step', () => {
     expect(error).toBeInstanceOf(StepTransactionClosedError);
     expect((error as StepTransactionClosedError).stepKey).toBe('forgets-to-await#0');
     expect(await orders.findOneBy({ id: 'late-1' })).toBeNull();
+    // A query builder made in the step holds the step's connection, released with it.
+    const builderError = await builtInStep?.execute().catch((e: unknown) => e);
+    expect((builderError as Error).name).toBe('QueryRunnerAlreadyReleasedError');
+    expect(await orders.findOneBy({ id: 'late-2' })).toBeNull();
   });
 
   it('refuse the write of an attempt abandoned at the step’s timeout, so it cannot commit beside its retry', async () => {
