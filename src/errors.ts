@@ -243,6 +243,27 @@ export class StepTimeoutError extends ZartError {
 named(StepTimeoutError, 'StepTimeoutError');
 
 /**
+ * Code of a transactional step used the step's transaction after the step had ended: a promise the
+ * step did not await, or an attempt abandoned at its timeout. The call was refused, so it wrote nothing.
+ */
+export class StepTransactionClosedError extends ZartError {
+  readonly runId: string;
+  readonly stepKey: string;
+
+  constructor(runId: string, stepKey: string, call: string) {
+    super(
+      'ZART_STEP_TRANSACTION_CLOSED',
+      `${call} was called in the context of step "${stepKey}" of run "${runId}" after the step's transaction ` +
+        'had ended (a promise the step did not await, or an attempt abandoned at its timeout), so it was refused. ' +
+        'Await every database call inside the step.',
+    );
+    this.runId = runId;
+    this.stepKey = stepKey;
+  }
+}
+named(StepTransactionClosedError, 'StepTransactionClosedError');
+
+/**
  * A run was taken over from a dead worker more times in a row than `@Workflow({ maxRecoveries })`
  * allows without making progress: its next step fails the run instead of running again.
  */
@@ -453,6 +474,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   WorkflowCancelledError,
   WaitTimeoutError,
   StepTimeoutError,
+  StepTransactionClosedError,
   DeadlineExceededError,
   CrashLoopError,
   LeaseLostError,

@@ -59,6 +59,7 @@ export {
   WorkflowCancelledError,
   WaitTimeoutError,
   StepTimeoutError,
+  StepTransactionClosedError,
   DeadlineExceededError,
   CrashLoopError,
   LeaseLostError,

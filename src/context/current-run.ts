@@ -1,7 +1,7 @@
 // currentRun(), currentStep() and stepTransaction(): what a workflow or step may know about where
 // it runs.
 import type { EntityManager } from 'typeorm';
-import { ConfigurationError, NotInWorkflowError } from '../errors';
+import { ConfigurationError, NotInWorkflowError, StepTransactionClosedError } from '../errors';
 import { currentFrame, type RunInfo, type StepInfo } from './run-context';
 
 /** The run this code executes in. Throws NotInWorkflowError outside a workflow. */
@@ -21,7 +21,8 @@ export function currentStep(): StepInfo {
 
 /**
  * The EntityManager of the transaction a `@Step({ transaction: true })` runs in: what the step
- * writes through it commits together with the step's checkpoint, exactly once.
+ * writes through it commits together with the step's checkpoint, exactly once. The default manager
+ * and repositories of the DataSource given to `new Zart({ dataSource })` join the same transaction.
  */
 export function stepTransaction(): EntityManager {
   const frame = currentFrame();
@@ -31,5 +32,6 @@ export function stepTransaction(): EntityManager {
       `stepTransaction() is only available in steps declared with { transaction: true }; step "${frame.step.key}" is not.`,
     );
   }
-  return frame.transaction;
+  if (!frame.transaction.open) throw new StepTransactionClosedError(frame.run.id, frame.step.key, 'stepTransaction()');
+  return frame.transaction.manager;
 }

@@ -2,7 +2,7 @@
 // zart shares it). The engine implements RunScope; decorators and durable functions only read it.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedRetryPolicy } from '../engine/retry-policy';
 import type { AnyClass } from '../registry/declarations';
 
@@ -67,7 +67,17 @@ export interface ContextFrame {
   /** Set while a step body runs: nested step calls inside it run plainly. */
   step?: StepInfo;
   /** Set while a `transaction: true` step runs: its transaction, which also writes the checkpoint. */
-  transaction?: EntityManager;
+  transaction?: StepTransactionScope;
+}
+
+/** @internal The transaction of a `transaction: true` step, as the step's code reaches it. */
+export interface StepTransactionScope {
+  /** The transaction's EntityManager (`stepTransaction()`). */
+  readonly manager: EntityManager;
+  /** The DataSource it runs on: only this DataSource's own manager and repositories join it. */
+  readonly dataSource: DataSource;
+  /** False once the step's body settled: code it left running can no longer use the transaction. */
+  open: boolean;
 }
 
 const key = Symbol.for('zart.context');

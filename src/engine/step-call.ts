@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QueryFailedError } from 'typeorm';
-import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
+import { contextStorage, type StepInfo, type StepPolicy, type StepTransactionScope } from '../context/run-context';
 import {
   LargeValueStoreError,
   LeaseLostError,
@@ -239,12 +239,18 @@ async function executeInTransaction<T>(
   const { db, serializer, logger } = run.services;
   for (let rerun = 1; ; rerun++) {
     try {
-      return await db.transactionDataSource().transaction(async (manager) => {
+      const dataSource = db.transactionDataSource();
+      return await dataSource.transaction(async (manager) => {
+        const transaction: StepTransactionScope = { manager, dataSource, open: true };
         let value: Awaited<T>;
         try {
-          value = await contextStorage().run({ run, step, transaction: manager }, async () => await body());
+          value = await contextStorage().run({ run, step, transaction }, async () => await body());
         } catch (error) {
           throw new StepBodyError(error);
+        } finally {
+          // Whatever the body left running (an abandoned attempt) must not write in, or after, the
+          // transaction: the application's repositories refuse it from here on.
+          transaction.open = false;
         }
         // An attempt that timed out must not commit: its retry may already be under way.
         if (step.signal.aborted) throw step.signal.reason;

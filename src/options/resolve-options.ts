@@ -218,7 +218,7 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     );
   }
   return Object.freeze({
-    connection,
+    connection: { ...connection, applicationName: worker ? 'zart-worker' : 'zart' },
     schema: schema as string,
     migrate: options.migrate ?? true,
     worker,

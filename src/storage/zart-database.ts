@@ -4,6 +4,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { zartMigrations } from '../../migrations';
+import { joinStepTransactions } from '../context/join-step-transactions';
 import { ConfigurationError, DatabaseTimeoutError, describeCause } from '../errors';
 import { zartEntities } from './entities';
 
@@ -22,6 +23,11 @@ export type DatabaseConnection = ({ kind: 'url'; url: string } | { kind: 'dataSo
   connectTimeoutMs: number;
   /** PostgreSQL's statement_timeout of every connection of the pool; 0 is none. */
   statementTimeoutMs: number;
+  /**
+   * The application_name of Zart's own connections, whatever the application named its own:
+   * `zart-worker` for an instance with a worker, `zart` for a client. Default `zart`.
+   */
+  applicationName?: string;
 };
 
 /** @internal */
@@ -53,19 +59,18 @@ export class ZartDatabase {
     // Bounds on Zart's own pool, whatever the application configured: a server that accepts TCP
     // but never answers must fail start() instead of hanging it, and a stuck statement must not
     // hold a connection forever. pg sends statement_timeout as a startup parameter.
+    // pg_stat_activity tells Zart's connections from the application's by this name.
+    const applicationName = connection.applicationName ?? 'zart';
     const bounds = {
       max: connection.poolSize,
       connectionTimeoutMillis: connection.connectTimeoutMs,
       statement_timeout: connection.statementTimeoutMs,
+      application_name: applicationName,
     };
     let options: DataSourceOptions;
     if (connection.kind === 'url') {
-      options = {
-        type: 'postgres',
-        url: connection.url,
-        extra: { ...bounds, application_name: 'zart' },
-        ...own,
-      };
+      // An application_name in the connection string, set for Zart by its operator, still wins.
+      options = { type: 'postgres', url: connection.url, extra: bounds, ...own };
     } else {
       const app = connection.dataSource.options;
       if (app.type !== 'postgres') {
@@ -75,13 +80,22 @@ export class ZartDatabase {
       }
       // Only how to reach the server is taken from the application: its entities, naming
       // strategy, subscribers, synchronize or dropSchema must never touch Zart's schema.
-      const { url, host, port, username, password, database, ssl, applicationName } = app;
+      const { url, host, port, username, password, database, ssl } = app;
       const extra = app.extra as Record<string, unknown> | undefined;
+      // The application's name for its connections, in any of the three places it may be given
+      // (applicationName, the URL, extra), must not name Zart's: Zart's name replaces it in each.
       options = {
         type: 'postgres',
-        ...defined({ url, host, port, username, password, database, ssl }),
-        // Zart's connections show up as 'zart' in pg_stat_activity unless the application named them.
-        applicationName: applicationName ?? 'zart',
+        ...defined({
+          url: url && withApplicationName(url, applicationName),
+          host,
+          port,
+          username,
+          password,
+          database,
+          ssl,
+        }),
+        applicationName,
         extra: { ...extra, ...bounds },
         ...own,
       };
@@ -96,6 +110,8 @@ export class ZartDatabase {
       await pool?.end().catch(() => undefined);
       throw connectionFailure(error, options, connection.connectTimeoutMs);
     }
+    // The application's repositories and manager join the transactions of transactional steps.
+    if (connection.kind === 'dataSource') joinStepTransactions(connection.dataSource);
     return new ZartDatabase(
       dataSource,
       schema,
@@ -285,6 +301,20 @@ function serverOf(options: DataSourceOptions): string {
     }
   }
   return `${host ?? 'localhost'}:${port ?? 5432}`;
+}
+
+// pg lets a connection string's parameters override the pool's options: replace the
+// application's application_name there too. A URL that does not parse is passed on as it is.
+function withApplicationName(url: string, applicationName: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (!parsed.searchParams.has('application_name')) return url;
+  parsed.searchParams.set('application_name', applicationName);
+  return parsed.toString();
 }
 
 function defined<T extends object>(values: T): Partial<T> {

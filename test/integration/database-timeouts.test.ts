@@ -121,13 +121,13 @@ describe('database timeouts', () => {
     }
   });
 
-  it("Zart's connections are named 'zart' also when built from a DataSource without an application name", async () => {
+  it("Zart's connections are named 'zart-worker' also when built from a DataSource without an application name", async () => {
     const dataSource = new DataSource({ type: 'postgres', url: db.url });
     const zart = new Zart({ dataSource, schema: 'zart_from_data_source', logger: silentLogger });
     await zart.start();
     try {
       const { rows } = await db.sql.query<{ count: number }>(
-        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'zart'",
+        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'zart-worker'",
       );
       expect(rows[0]!.count).toBeGreaterThan(0);
     } finally {

@@ -1,94 +1,84 @@
 // One row per workflow run: its identity (the idempotency key), status, input/output and the lease
 // of the worker that executes it. Table `<schema>.runs`; the schema comes from the DataSource.
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { EntitySchema } from 'typeorm';
 
 /** Status of a run. `waiting` runs sleep or wait for an event and become claimable at `availableAt`. */
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
-@Entity('runs')
-// The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs that are
-// due, and runs whose lease may have expired. Finished runs are in neither, so history is free.
-// runs_claimable_idx is (queue, priority DESC, available_at) WHERE status IN ('pending', 'waiting'),
-// which @Index cannot express: the migration owns it and schema sync leaves it alone.
-@Index('runs_claimable_idx', { synchronize: false })
-@Index('runs_leased_idx', ['leaseExpiresAt'], { where: `status = 'running'` })
-@Index('runs_listing_idx', ['workflow', 'createdAt'])
-// Retention (deleteFinishedRuns) walks finished runs by finish time.
-@Index('runs_finished_idx', ['finishedAt'], { where: `status IN ('completed', 'failed', 'cancelled')` })
-@Index('runs_parent_idx', ['parentId'], { where: 'parent_id IS NOT NULL' })
+/** A row of `runs`, as TypeORM reads it. */
 export class RunEntity {
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'runs_pkey' })
   id!: string;
-
-  @Column({ type: 'text' })
   workflow!: string;
-
-  @Column({ type: 'text', nullable: true })
   version!: string | null;
-
-  @Column({ type: 'text' })
   status!: RunStatus;
-
-  @Column({ type: 'text', default: 'default' })
   queue!: string;
-
-  @Column({ type: 'integer', default: 0 })
   priority!: number;
-
-  @Column({ type: 'json', nullable: true })
   input!: unknown;
-
-  @Column({ type: 'json', nullable: true })
   output!: unknown;
-
-  @Column({ type: 'json', nullable: true })
   error!: unknown;
-
-  @Column({ type: 'integer', default: 1 })
   attempt!: number;
-
-  @Column({ name: 'parent_id', type: 'text', nullable: true })
   parentId!: string | null;
-
-  @Column({ name: 'lease_owner', type: 'text', nullable: true })
   leaseOwner!: string | null;
-
   /** Incremented by every claim; writes are fenced on (owner, epoch). */
-  @Column({ name: 'lease_epoch', type: 'integer', default: 0 })
   leaseEpoch!: number;
-
-  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt!: Date | null;
-
-  @Column({ name: 'available_at', type: 'timestamptz', default: () => 'now()' })
   availableAt!: Date;
-
-  @Column({ name: 'deadline_at', type: 'timestamptz', nullable: true })
   deadlineAt!: Date | null;
-
   /** Takeovers from a dead worker in a row without progress (see claim-runs.ts). */
-  @Column({ type: 'integer', default: 0 })
   recoveries!: number;
-
   /** The run's checkpoint count plus attempts at its last takeover: unchanged means no progress. */
-  @Column({ name: 'progress_mark', type: 'bigint', nullable: true })
   progressMark!: string | null;
-
-  @Column({ name: 'waiting_for', type: 'text', nullable: true })
   waitingFor!: string | null;
-
-  @Column({ name: 'trace_context', type: 'json', nullable: true })
   traceContext!: unknown;
-
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
-
-  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
   startedAt!: Date | null;
-
-  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt!: Date | null;
 }
+
+// An EntitySchema rather than decorators: decorators would register the entity in TypeORM's global
+// metadata storage, which belongs to the application (see entities/index.ts).
+export const runEntitySchema = new EntitySchema<RunEntity>({
+  name: 'RunEntity',
+  target: RunEntity,
+  tableName: 'runs',
+  columns: {
+    id: { type: 'text', primary: true, primaryKeyConstraintName: 'runs_pkey' },
+    workflow: { type: 'text' },
+    version: { type: 'text', nullable: true },
+    status: { type: 'text' },
+    queue: { type: 'text', default: 'default' },
+    priority: { type: 'integer', default: 0 },
+    input: { type: 'json', nullable: true },
+    output: { type: 'json', nullable: true },
+    error: { type: 'json', nullable: true },
+    attempt: { type: 'integer', default: 1 },
+    parentId: { name: 'parent_id', type: 'text', nullable: true },
+    leaseOwner: { name: 'lease_owner', type: 'text', nullable: true },
+    leaseEpoch: { name: 'lease_epoch', type: 'integer', default: 0 },
+    leaseExpiresAt: { name: 'lease_expires_at', type: 'timestamptz', nullable: true },
+    availableAt: { name: 'available_at', type: 'timestamptz', default: () => 'now()' },
+    deadlineAt: { name: 'deadline_at', type: 'timestamptz', nullable: true },
+    recoveries: { type: 'integer', default: 0 },
+    progressMark: { name: 'progress_mark', type: 'bigint', nullable: true },
+    waitingFor: { name: 'waiting_for', type: 'text', nullable: true },
+    traceContext: { name: 'trace_context', type: 'json', nullable: true },
+    createdAt: { name: 'created_at', type: 'timestamptz', default: () => 'now()' },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', default: () => 'now()' },
+    startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+  },
+  indices: [
+    // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs
+    // that are due, and runs whose lease may have expired. Finished runs are in neither, so history
+    // is free. runs_claimable_idx is (queue, priority DESC, available_at) WHERE status IN
+    // ('pending', 'waiting'), which an index option cannot express: the migration owns it and
+    // schema sync leaves it alone.
+    { name: 'runs_claimable_idx', synchronize: false },
+    { name: 'runs_leased_idx', columns: ['leaseExpiresAt'], where: `status = 'running'` },
+    { name: 'runs_listing_idx', columns: ['workflow', 'createdAt'] },
+    // Retention (deleteFinishedRuns) walks finished runs by finish time.
+    { name: 'runs_finished_idx', columns: ['finishedAt'], where: `status IN ('completed', 'failed', 'cancelled')` },
+    { name: 'runs_parent_idx', columns: ['parentId'], where: 'parent_id IS NOT NULL' },
+  ],
+});

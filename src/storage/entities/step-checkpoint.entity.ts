@@ -1,8 +1,8 @@
 // One row per step call of a run: the checkpoint that replay returns instead of calling the step
 // again. Open rows (a step between retry attempts, a wait) are updated until final; a final row
 // (completed, failed) is never changed.
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { RunEntity } from './run.entity';
+import { EntitySchema } from 'typeorm';
+import type { RunEntity } from './run.entity';
 
 /**
  * `completed` and `failed` are final outcomes of steps; `retrying` is a step between attempts
@@ -11,49 +11,53 @@ import { RunEntity } from './run.entity';
  */
 export type StepStatus = 'completed' | 'failed' | 'retrying' | 'sleeping' | 'waiting';
 
-@Entity('steps')
+/** A row of `steps`, as TypeORM reads it. */
 export class StepCheckpointEntity {
-  @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName: 'steps_pkey' })
   runId!: string;
-
   /** `name#n`: the n-th call of that step name within the run. */
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'steps_pkey' })
   key!: string;
-
   /** Call order within the run. */
-  @Column({ type: 'integer' })
   seq!: number;
-
-  @Column({ type: 'text' })
   name!: string;
-
   /** Hash of a decorated step's arguments: a replay with other arguments is non-deterministic. */
-  @Column({ name: 'args_hash', type: 'text', nullable: true })
   argsHash!: string | null;
-
-  @Column({ type: 'text' })
   status!: StepStatus;
-
-  @Column({ type: 'json', nullable: true })
   output!: unknown;
-
-  @Column({ type: 'json', nullable: true })
   error!: unknown;
-
-  @Column({ type: 'integer', default: 1 })
   attempts!: number;
-
-  @Column({ name: 'wake_at', type: 'timestamptz', nullable: true })
   wakeAt!: Date | null;
-
-  @Column({ name: 'started_at', type: 'timestamptz' })
   startedAt!: Date;
-
-  @Column({ name: 'finished_at', type: 'timestamptz', default: () => 'now()' })
   finishedAt!: Date;
-
-  // Deleting a run (retention) deletes its checkpoints.
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'steps_run_fk' })
   run?: RunEntity;
 }
+
+// An EntitySchema rather than decorators: see run.entity.ts.
+export const stepCheckpointEntitySchema = new EntitySchema<StepCheckpointEntity>({
+  name: 'StepCheckpointEntity',
+  target: StepCheckpointEntity,
+  tableName: 'steps',
+  columns: {
+    runId: { name: 'run_id', type: 'text', primary: true, primaryKeyConstraintName: 'steps_pkey' },
+    key: { type: 'text', primary: true, primaryKeyConstraintName: 'steps_pkey' },
+    seq: { type: 'integer' },
+    name: { type: 'text' },
+    argsHash: { name: 'args_hash', type: 'text', nullable: true },
+    status: { type: 'text' },
+    output: { type: 'json', nullable: true },
+    error: { type: 'json', nullable: true },
+    attempts: { type: 'integer', default: 1 },
+    wakeAt: { name: 'wake_at', type: 'timestamptz', nullable: true },
+    startedAt: { name: 'started_at', type: 'timestamptz' },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', default: () => 'now()' },
+  },
+  relations: {
+    // Deleting a run (retention) deletes its checkpoints.
+    run: {
+      type: 'many-to-one',
+      target: 'RunEntity',
+      onDelete: 'CASCADE',
+      createForeignKeyConstraints: true,
+      joinColumn: { name: 'run_id', foreignKeyConstraintName: 'steps_run_fk' },
+    },
+  },
+});

@@ -1,24 +1,28 @@
 // Live worker processes: each writes its row at start and refreshes `heartbeat_at` with its leases.
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { EntitySchema } from 'typeorm';
 
-@Entity('workers')
+/** A row of `workers`, as TypeORM reads it. */
 export class WorkerEntity {
-  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'workers_pkey' })
   id!: string;
-
-  @Column({ type: 'text' })
   host!: string;
-
-  @Column({ type: 'integer' })
   pid!: number;
-
   /** The zart package version the worker runs. */
-  @Column({ type: 'text' })
   version!: string;
-
-  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
   startedAt!: Date;
-
-  @Column({ name: 'heartbeat_at', type: 'timestamptz', default: () => 'now()' })
   heartbeatAt!: Date;
 }
+
+// An EntitySchema rather than decorators: see run.entity.ts.
+export const workerEntitySchema = new EntitySchema<WorkerEntity>({
+  name: 'WorkerEntity',
+  target: WorkerEntity,
+  tableName: 'workers',
+  columns: {
+    id: { type: 'text', primary: true, primaryKeyConstraintName: 'workers_pkey' },
+    host: { type: 'text' },
+    pid: { type: 'integer' },
+    version: { type: 'text' },
+    startedAt: { name: 'started_at', type: 'timestamptz', default: () => 'now()' },
+    heartbeatAt: { name: 'heartbeat_at', type: 'timestamptz', default: () => 'now()' },
+  },
+});
