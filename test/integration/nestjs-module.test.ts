@@ -16,7 +16,7 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { IsString, Length } from 'class-validator';
 import type { Server } from 'node:http';
@@ -183,7 +183,10 @@ class RecordingLogger implements LoggerService {
 const workflows = [GreetingWorkflow, WaitingWorkflow, RetriedWorkflow];
 const services = [Greeter, Punctuation, Warmup];
 
-async function createApp(zartModule = ZartModule.forRoot({ typeOrmDataSource: 'default', worker: fastWorker })) {
+async function createApp(
+  zartModule = ZartModule.forRoot({ typeOrmDataSource: 'default', worker: fastWorker }),
+  override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
+) {
   @Module({
     imports: [
       TypeOrmModule.forRoot({ type: 'postgres', url: db.url, entities: [GreetingLogEntity], synchronize: true }),
@@ -195,9 +198,7 @@ async function createApp(zartModule = ZartModule.forRoot({ typeOrmDataSource: 'd
   })
   class AppModule {}
   const logger = new RecordingLogger();
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .setLogger(logger)
-    .compile();
+  const moduleRef = await override(Test.createTestingModule({ imports: [AppModule] }).setLogger(logger)).compile();
   const app = moduleRef.createNestApplication({ logger });
   return { app, logger };
 }
@@ -230,6 +231,19 @@ it('injects Zart and ZartClient by class and runs a workflow built by Nest with 
     expect(await app.get(DataSource).query('SELECT id FROM greetings_log')).toEqual([{ id: 'inject:ada' }]);
     const { rows } = await db.sql.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'zart'");
     expect(rows.length).toBeGreaterThan(0);
+  } finally {
+    await app.close();
+  }
+});
+
+it('builds each execution from the testing module, so overrideProvider reaches a workflow’s dependencies', async () => {
+  const { app } = await createApp(undefined, (builder) =>
+    builder.overrideProvider(Greeter).useValue({ greet: (_runId: string, name: string) => `hey ${name}` }),
+  );
+  await app.init();
+  try {
+    const handle = await app.get(Zart).startWorkflow(GreetingWorkflow, { runId: 'override', names: ['cy'] });
+    expect(await handle.result({ timeout: '20s' })).toEqual({ greetings: ['hey cy!'], warm: true });
   } finally {
     await app.close();
   }
