@@ -231,6 +231,11 @@ it('injects Zart and ZartClient by class and runs a workflow built by Nest with 
     expect(await app.get(DataSource).query('SELECT id FROM greetings_log')).toEqual([{ id: 'inject:ada' }]);
     const { rows } = await db.sql.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'zart'");
     expect(rows.length).toBeGreaterThan(0);
+    // Zart's own pool, opened from the app's DataSource settings, is named in pg_stat_activity.
+    const named = await db.sql.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'zart'",
+    );
+    expect(named.rows[0]!.count).toBeGreaterThan(0);
   } finally {
     await app.close();
   }
