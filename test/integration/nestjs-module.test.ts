@@ -233,7 +233,7 @@ it('injects Zart and ZartClient by class and runs a workflow built by Nest with 
     expect(rows.length).toBeGreaterThan(0);
     // Zart's own pool, opened from the app's DataSource settings, is named in pg_stat_activity.
     const named = await db.sql.query<{ count: number }>(
-      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'zart'",
+      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'zart%'",
     );
     expect(named.rows[0]!.count).toBeGreaterThan(0);
   } finally {
