@@ -10,6 +10,7 @@ const shared = {
   moduleNameMapper: {
     '^zart$': '<rootDir>/src/index.ts',
     '^zart/testing$': '<rootDir>/src/testing/index.ts',
+    '^zart/nestjs$': '<rootDir>/src/nestjs/index.ts',
   },
 } satisfies Config;
 

@@ -436,6 +436,24 @@ export class ConfigurationError extends ZartError {
 named(ConfigurationError, 'ConfigurationError');
 
 /**
+ * A call waited on a Zart instance that was shut down meanwhile (a `result()` pending at shutdown,
+ * e.g. an HTTP request during a redeploy). The run itself goes on: another process can await it.
+ */
+export class ShutdownError extends ZartError {
+  readonly runId: string;
+
+  constructor(runId: string) {
+    super(
+      'ZART_SHUT_DOWN',
+      `Stopped waiting for run "${runId}": this Zart instance was shut down. The run goes on; ` +
+        'await it again from a running instance (getHandle(id).result()), e.g. after the redeploy.',
+    );
+    this.runId = runId;
+  }
+}
+named(ShutdownError, 'ShutdownError');
+
+/**
  * @internal An error as a clause inside another message, without its final period: every Zart
  * message ends with one, and nested messages ended in "..".
  */
@@ -482,6 +500,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   ValueTooLargeError,
   LargeValueStoreError,
   ConfigurationError,
+  ShutdownError,
   DatabaseTimeoutError,
   EmbeddedPostgresError,
 ];

@@ -38,7 +38,7 @@ export {
 export { currentRun, currentStep, stepTransaction } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';
-export type { ZartOptions, WorkerOptions } from './options/resolve-options';
+export type { ZartOptions, WorkerOptions, WorkflowResolver } from './options/resolve-options';
 export type { ZartLogger } from './logging/zart-logger';
 export { DefaultSerializer, type Serializer, type StoredValue, type ErrorClass } from './serialization/serializer';
 export type { LimitsOptions, LargeValuesOptions } from './serialization/resolve-value-options';
@@ -67,6 +67,7 @@ export {
   ValueTooLargeError,
   LargeValueStoreError,
   ConfigurationError,
+  ShutdownError,
   DatabaseTimeoutError,
   EmbeddedPostgresError,
   type ValidationFailure,

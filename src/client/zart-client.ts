@@ -12,6 +12,7 @@ import {
   InvalidRunStateError,
   RunIdConflictError,
   RunNotFoundError,
+  ShutdownError,
   WaitTimeoutError,
   WorkflowCancelledError,
   WorkflowFailedError,
@@ -434,8 +435,7 @@ export class ZartClient {
     // with the outcome in hand.
     let finishedHere: RunOutcomeRow | undefined;
     for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
-      if (this.closing.signal.aborted)
-        throw new ConfigurationError(`Stopped waiting for run "${id}": this Zart instance was shut down.`);
+      if (this.closing.signal.aborted) throw new ShutdownError(id);
       let row: RunOutcomeRow | undefined | null = finishedHere;
       try {
         row ??= await readRunOutcome(this.connected(), id);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import type { TestHooks } from '../engine/test-hooks';
+import { checkBuildableWithNew } from '../engine/workflow-instance';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
@@ -28,6 +29,8 @@ export class Zart extends ZartClient {
     await super.startOnce();
     const workerOptions = this.options.worker;
     if (workerOptions === false) return;
+    // Before the first claim: a run must never be what finds out its workflow cannot be built.
+    if (this.options.resolvesWithNew) checkBuildableWithNew(this.registry!.workflows.map((w) => w.target));
     const worker = new Worker(
       {
         db: this.connected(),

@@ -2,7 +2,8 @@
 // stop signal, the services of the process, and the bookkeeping of its replay (keys, checkpoints).
 import type { RunScope } from '../context/run-context';
 import type { ZartLogger } from '../logging/zart-logger';
-import type { RegisteredWorkflow, WorkflowRegistry } from '../registry/workflow-registry';
+import type { WorkflowResolver } from '../options/resolve-options';
+import type { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import type { ValueSerializer } from '../serialization/value-serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
@@ -19,7 +20,8 @@ export interface ExecutionServices {
   serializer: ValueSerializer;
   logger: ZartLogger;
   owner: string;
-  resolve: (target: RegisteredWorkflow['target']) => object;
+  /** The instance that executes this execution of the run (at once or as a promise). */
+  resolve: WorkflowResolver;
   checkpoints: CheckpointWriter;
   wakeUps: WakeUpPublisher;
   /** Waits up to this long are held in-process; longer ones park the run (status waiting). */

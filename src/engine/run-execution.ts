@@ -30,6 +30,7 @@ import type { ExecutionCore, ExecutionServices } from './execution-core';
 import { retryDelay } from './retry-policy';
 import { RunParking } from './run-parking';
 import { executeStep } from './step-call';
+import { resolveWorkflowInstance } from './workflow-instance';
 import { defaultStepPolicy } from './step-policy';
 
 /** @internal How an execution ended on this worker. */
@@ -157,7 +158,8 @@ export class RunExecution implements RunScope, ExecutionCore {
       await serializer.fetchOutputs(this.checkpoints.values(), this.id);
       const storedInput = await serializer.fetch(this.claim.input, `the input of run "${this.id}"`);
       const input = instantiateInput(this.definition, serializer.deserialize(storedInput));
-      const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
+      // Each execution asks for its own instance: a DI container may build it asynchronously.
+      const instance = await resolveWorkflowInstance(this.services.resolve, this.definition.target);
       // No parking once run() has settled: a wait that lost a Promise.race may still be pending.
       const running = Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
         this.parking.close(),

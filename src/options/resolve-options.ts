@@ -32,6 +32,9 @@ export interface WorkerOptions {
   maxInProcessWait?: Duration;
 }
 
+/** Gives the instance that executes a run of `target`, at once or as a promise (a DI container). */
+export type WorkflowResolver = (target: abstract new (...args: never[]) => object) => object | Promise<object>;
+
 /** Options of `new Zart(...)` and `new ZartClient(...)`. */
 export interface ZartOptions {
   /** postgres:// URL. Default: `DATABASE_URL`. */
@@ -44,8 +47,12 @@ export interface ZartOptions {
   migrate?: boolean;
   /** `false` for a process that only starts and inspects runs. */
   worker?: false | WorkerOptions;
-  /** Returns the instance that executes a workflow class (a DI container). Default `new cls()`. */
-  resolve?: (target: abstract new (...args: never[]) => object) => object;
+  /**
+   * Returns the instance that executes one run of a workflow class, or a promise of it (a DI
+   * container). Called once per execution, so each run has its own instance. Default `new cls()`,
+   * which is refused at `start()` for classes whose constructor takes arguments.
+   */
+  resolve?: WorkflowResolver;
   logger?: ZartLogger;
   serializer?: Serializer;
   /** Error classes the default serializer rebuilds by name on replay in any process. */
@@ -84,7 +91,9 @@ export interface ResolvedZartOptions {
   readonly schema: string;
   readonly migrate: boolean;
   readonly worker: ResolvedWorkerOptions | false;
-  readonly resolve: (target: abstract new (...args: never[]) => object) => object;
+  readonly resolve: WorkflowResolver;
+  /** No `resolve` was given: workflows are built with `new cls()`. */
+  readonly resolvesWithNew: boolean;
   readonly logger: ZartLogger;
   /** The configured serializer with the `limits` and `largeValues` options. */
   readonly serializer: ValueSerializer;
@@ -225,6 +234,7 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     resolve:
       options.resolve ??
       ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
+    resolvesWithNew: options.resolve === undefined,
     logger: options.logger ?? consoleLogger,
     serializer: new ValueSerializer(options.serializer ?? new DefaultSerializer(options.errorClasses ?? []), values),
   });

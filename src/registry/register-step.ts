@@ -25,7 +25,13 @@ export function declareStep(target: AnyClass, method: string, original: unknown,
   const name = options.name ?? `${target.name}.${method}`;
   const policy = resolveStepPolicy(options, `@Step() ${target.name}.${method}`);
   declarations().steps.push({ target, method, name });
-  return makeTrampoline(name, original as Method, policy);
+  const trampoline = makeTrampoline(name, original as Method, policy);
+  // A decorator applied before @Step (written below it) stored its metadata on the original
+  // function; one applied after (written above) stores it on the trampoline, which is installed.
+  for (const key of Reflect.getOwnMetadataKeys(original)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, original), trampoline);
+  }
+  return trampoline;
 }
 
 // The few lines every step call goes through: no run, or already inside a step, means a plain call.

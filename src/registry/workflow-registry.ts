@@ -71,6 +71,11 @@ export class WorkflowRegistry {
     return new WorkflowRegistry([...byName.values()]);
   }
 
+  /** Every registered workflow. */
+  get workflows(): RegisteredWorkflow[] {
+    return [...this.byName.values()];
+  }
+
   get names(): string[] {
     return [...this.byName.keys()];
   }

@@ -15,8 +15,10 @@ export interface ChildHandle {
   exited: Promise<number | NodeJS.Signals | null>;
 }
 
-export function spawnTypeScript(entry: string, env: Record<string, string>): ChildHandle {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, entry)], {
+/** `preload`: more modules to require first (paths from the repository root), after ts-node. */
+export function spawnTypeScript(entry: string, env: Record<string, string>, preload: string[] = []): ChildHandle {
+  const requires = ['ts-node/register/transpile-only', ...preload.map((path) => join(root, path))];
+  const child = spawn(process.execPath, [...requires.flatMap((path) => ['-r', path]), join(root, entry)], {
     cwd: root,
     env: { ...process.env, ...env, TS_NODE_PROJECT: join(root, 'tsconfig.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
