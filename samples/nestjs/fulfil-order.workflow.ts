@@ -1,9 +1,10 @@
-// Fulfils an order: reserve stock, charge, ship, then mark the order shipped. Each call on an
-// injected service is a checkpointed step; after a redeploy or a crash the run resumes where it was.
+// Fulfils an order: reserve stock (or reject the order), charge, ship, then mark the order shipped.
+// Each call on an injected service is a checkpointed step; after a redeploy or a crash the run
+// resumes where it was.
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsInt, IsPositive, IsString } from 'class-validator';
 import type { Repository } from 'typeorm';
-import { Workflow, step } from 'zart';
+import { StepFailedError, Workflow, step } from 'zart';
 import { Order } from './order.entity';
 import { OrderHistory } from './order-history.service';
 import { Payments } from './payments.service';
@@ -27,8 +28,19 @@ export class FulfilOrder {
     @InjectRepository(Order) private readonly orders: Repository<Order>,
   ) {}
 
-  async run(input: FulfilOrderInput): Promise<{ chargeId: string; trackingId: string }> {
-    await this.warehouse.reserveStock(input.orderId, input.item, input.quantity);
+  async run(input: FulfilOrderInput): Promise<{ chargeId: string; trackingId: string } | { rejected: string }> {
+    try {
+      await this.warehouse.reserveStock(input.orderId, input.item, input.quantity);
+    } catch (error) {
+      // Not retried: the reservation rolled back, nothing was charged; the order is rejected.
+      if (!(error instanceof StepFailedError)) throw error;
+      const reason = error.cause instanceof Error ? error.cause.message : String(error.cause);
+      await step('mark-rejected', async () => {
+        await this.orders.update({ id: input.orderId }, { status: 'rejected' });
+        await this.history.record(input.orderId, `rejected: ${reason}`);
+      });
+      return { rejected: reason };
+    }
     const { chargeId } = await this.payments.charge(input.orderId, input.amountCents);
     await step('mark-paid', async () => {
       await this.orders.update({ id: input.orderId }, { status: 'paid' });

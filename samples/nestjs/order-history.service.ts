@@ -1,7 +1,8 @@
-// Appends to an order's history (order_events) through the app's injected repository.
+// Appends to an order's history (order_events) through the app's injected repository, which joins
+// the transaction of a transactional step that calls it.
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { OrderEvent } from './order-event.entity';
 
 @Injectable()
@@ -10,10 +11,9 @@ export class OrderHistory {
 
   constructor(@InjectRepository(OrderEvent) private readonly events: Repository<OrderEvent>) {}
 
-  /** Records `event`; in `manager`'s transaction when given one (a transactional step). */
-  async record(orderId: string, event: string, manager?: EntityManager): Promise<void> {
-    const repository = manager ? manager.getRepository(OrderEvent) : this.events;
-    await repository.insert({ orderId, event, pid: process.pid });
+  /** Records `event`; inside a transactional step, in the step's transaction. */
+  async record(orderId: string, event: string): Promise<void> {
+    await this.events.insert({ orderId, event, pid: process.pid });
     this.logger.log(`${orderId}: ${event} (pid ${process.pid})`);
   }
 }

@@ -1,7 +1,7 @@
 // An order of the sample shop, a plain @nestjs/typeorm entity in the app's own schema.
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-export type OrderStatus = 'placed' | 'reserved' | 'paid' | 'shipped';
+export type OrderStatus = 'placed' | 'reserved' | 'paid' | 'shipped' | 'rejected';
 
 @Entity({ name: 'orders' })
 export class Order {

@@ -1,6 +1,7 @@
 // The Nest sample (samples/nestjs) as a user runs it: a real process driven over HTTP. SIGTERM in
 // the middle of an order is a graceful redeploy (the run is handed back and the next process
-// finishes it, no step executed twice); SIGKILL is a crash (the next process resumes the run after
+// finishes it, no step executed twice), and a reservation over the stock rolls back what it wrote
+// through injected repositories; SIGKILL is a crash (the next process resumes the run after
 // its lease, and the transactional step still ran exactly once).
 import { createServer } from 'node:net';
 import request from 'supertest';
@@ -51,8 +52,8 @@ async function startSample(): Promise<{ child: ChildHandle; url: string }> {
   return { child, url };
 }
 
-async function placeOrder(url: string): Promise<string> {
-  const response = await request(url).post('/orders').send({ item: 'teapot', quantity: 2 });
+async function placeOrder(url: string, quantity = 2): Promise<string> {
+  const response = await request(url).post('/orders').send({ item: 'teapot', quantity });
   expect(response.status).toBe(201);
   return (response.body as { id: string }).id;
 }
@@ -81,6 +82,12 @@ it('SIGTERM mid-order hands the run back; the next process finishes it without r
   expect(refused.status).toBe(400);
   expect(refused.body).toMatchObject({ code: 'ZART_VALIDATION_FAILED' });
   expect((await db.sql.query('SELECT 1 FROM orders WHERE quantity = -1')).rows).toHaveLength(0);
+
+  // An order over the stock: the transactional reservation wrote through injected repositories,
+  // then threw; both writes rolled back with it, and the order was rejected.
+  const tooLarge = await placeOrder(first.url, 50);
+  await waitFor(async () => (await viewOrder(first.url, tooLarge)).order.status === 'rejected', 60_000);
+  expect((await viewOrder(first.url, tooLarge)).history).toEqual(['rejected: Only 10 x teapot in stock, 50 ordered.']);
 
   const id = await placeOrder(first.url);
   await waitFor(async () => (await eventsOf(id)).length > 0, 60_000);

@@ -32,6 +32,7 @@ import {
   ZartClient,
   step,
   waitForEvent,
+  WorkflowFailedError,
   type WorkflowRun,
 } from 'zart';
 import { ZartExceptionFilter, ZartModule, type ZartModuleOptions } from 'zart/nestjs';
@@ -74,6 +75,27 @@ class Greeter {
     // Written through the app's repository, after shutdown began when a gate held this step.
     await this.log.save({ id: `${runId}:${name}`, text: `hello ${name}` });
     return `hello ${name}`;
+  }
+}
+
+/** Writes through its injected repository in a transactional step, then fails when told to. */
+@Injectable()
+class Ledger {
+  constructor(@InjectRepository(GreetingLogEntity) private readonly log: Repository<GreetingLogEntity>) {}
+
+  @Step({ transaction: true })
+  async write(id: string, fail: boolean): Promise<void> {
+    await this.log.insert({ id, text: 'ledger' });
+    if (fail) throw new Error('the step fails after writing');
+  }
+}
+
+@Workflow({ name: 'nest-ledger' })
+class LedgerWorkflow {
+  constructor(private readonly ledger: Ledger) {}
+  async run(input: { id: string; fail: boolean }): Promise<string> {
+    await this.ledger.write(input.id, input.fail);
+    return 'written';
   }
 }
 
@@ -180,8 +202,8 @@ class RecordingLogger implements LoggerService {
   }
 }
 
-const workflows = [GreetingWorkflow, WaitingWorkflow, RetriedWorkflow];
-const services = [Greeter, Punctuation, Warmup];
+const workflows = [GreetingWorkflow, WaitingWorkflow, RetriedWorkflow, LedgerWorkflow];
+const services = [Greeter, Punctuation, Warmup, Ledger];
 
 async function createApp(
   zartModule = ZartModule.forRoot({ typeOrmDataSource: 'default', worker: fastWorker }),
@@ -249,6 +271,22 @@ it('builds each execution from the testing module, so overrideProvider reaches a
   try {
     const handle = await app.get(Zart).startWorkflow(GreetingWorkflow, { runId: 'override', names: ['cy'] });
     expect(await handle.result({ timeout: '20s' })).toEqual({ greetings: ['hey cy!'], warm: true });
+  } finally {
+    await app.close();
+  }
+});
+
+it('rolls back what an injected repository wrote in a transactional step that throws, and commits it otherwise', async () => {
+  const { app } = await createApp();
+  await app.init();
+  try {
+    const zart = app.get(Zart);
+    const failed = await zart.startWorkflow(LedgerWorkflow, { id: 'ledger-failed', fail: true });
+    await expect(failed.result({ timeout: '20s' })).rejects.toThrow(WorkflowFailedError);
+    const written = await zart.startWorkflow(LedgerWorkflow, { id: 'ledger-written', fail: false });
+    expect(await written.result({ timeout: '20s' })).toBe('written');
+    const rows = await app.get(DataSource).query("SELECT id FROM greetings_log WHERE id LIKE 'ledger-%'");
+    expect(rows).toEqual([{ id: 'ledger-written' }]);
   } finally {
     await app.close();
   }
@@ -385,7 +423,13 @@ it('uses a named @nestjs/typeorm DataSource without repeating its settings', asy
       TypeOrmModule.forRoot({ name: 'orders', type: 'postgres', url: db.url, entities: [GreetingLogEntity] }),
       ZartModule.forRoot({ typeOrmDataSource: 'orders', schema: 'zart_named', worker: fastWorker }),
     ],
-    providers: [{ provide: Greeter, useValue: { greet: () => 'hi' } }, Punctuation, Warmup, ...workflows],
+    providers: [
+      { provide: Greeter, useValue: { greet: () => 'hi' } },
+      { provide: Ledger, useValue: {} },
+      Punctuation,
+      Warmup,
+      ...workflows,
+    ],
   })
   class NamedModule {}
   const moduleRef = await Test.createTestingModule({ imports: [NamedModule] }).compile();
