@@ -4,7 +4,8 @@ const barWidth = 30;
 const plainLineEveryMs = 5_000;
 
 export class ProgressBar {
-  private readonly startedAt = Date.now();
+  // Counted from the first update, so that setting up before the work starts does not lower the rate.
+  private startedAt: number | undefined;
   private lastPlainLineAt = 0;
   private lastDone = -1;
   private drawn = false;
@@ -43,6 +44,7 @@ export class ProgressBar {
   }
 
   private describe(done: number): string {
+    this.startedAt ??= Date.now();
     const seconds = (Date.now() - this.startedAt) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
     const eta = rate > 0 ? formatSeconds((this.total - done) / rate) : '?';

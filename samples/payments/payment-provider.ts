@@ -2,7 +2,8 @@
 // fails (503) or times out after the money moved. Like real PSPs it honours idempotency keys: a
 // repeated request with the same key returns the first answer and moves no money again.
 // Seeded: whether a request fails depends on the seed, the request and how often its idempotency
-// key was sent, never on timing or run ids, so a given seed tells the same story on every run.
+// key was sent, never on timing or run ids, so a given seed tells the same story on every run
+// (unless the machine is so loaded that a quick answer outlasts the step's timeout).
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 

@@ -24,8 +24,8 @@ const pspRetry: RetryPolicy = {
   maxDelay: '1s',
   retryIf: (error) => !(error instanceof PaymentRejectedError),
 };
-// A PSP that has not answered in 250 ms will not: give up on the attempt (and abort its request).
-const pspCall = { retry: pspRetry, timeout: '250ms' } as const;
+// A PSP that has not answered in 500 ms will not: give up on the attempt (and abort its request).
+const pspCall = { retry: pspRetry, timeout: '500ms' } as const;
 
 export class RiskCheck {
   // Above this, a payment needs a human: the workflow rejects it before touching the card.
