@@ -27,14 +27,14 @@ interface PipelineOptions {
 }
 
 /** What a deployment tells the main process through the IPC channel. */
-type DeploymentMessage = { kind: 'ready' } | { kind: 'stopped'; counts: StageCounts };
+type DeploymentMessage = { kind: 'ready' } | { kind: 'stopped'; counts: Record<string, StageCounts> };
 
 interface Deployment {
   number: number;
   process: ChildProcess;
   ready: Promise<void>;
-  /** The deployment's stage counts, once it has shut down. */
-  stopped: Promise<StageCounts>;
+  /** The deployment's stage counts per site, once it has shut down. */
+  stopped: Promise<Record<string, StageCounts>>;
 }
 
 async function main(options: PipelineOptions): Promise<boolean> {
@@ -85,7 +85,8 @@ async function main(options: PipelineOptions): Promise<boolean> {
 
     const last = deployments[deployments.length - 1]!;
     last.process.kill('SIGTERM');
-    const counts = await Promise.all(deployments.map((deployment) => deployment.stopped));
+    const none: StageCounts = { fetched: 0, validated: 0, linked: 0, published: 0 };
+    const counts = (await Promise.all(deployments.map((deployment) => deployment.stopped))).map((c) => c[site] ?? none);
     console.log(
       `\nDone: ${result.pages.toLocaleString('en')} pages in ${result.batches} batches, ${seconds.toFixed(1)} s, ` +
         `${Math.round(result.pages / seconds)} pages/s.`,
@@ -185,8 +186,10 @@ async function runDeployment(number: number, concurrency: number): Promise<void>
     // Graceful: no new claims; the steps in flight finish and checkpoint; each run is handed back
     // at its next step boundary, so the next deployment resumes it at once and repeats no step.
     await zart.shutdown();
-    say(`stopped; this process published ${pipeline.counts.published} pages`);
-    const stopped: DeploymentMessage = { kind: 'stopped', counts: pipeline.counts };
+    const counts = pipeline.countsBySite();
+    const published = Object.values(counts).reduce((sum, c) => sum + c.published, 0);
+    say(`stopped; this process published ${published} pages`);
+    const stopped: DeploymentMessage = { kind: 'stopped', counts };
     process.send!(stopped, () => process.exit(0));
   };
   process.once('SIGTERM', () => void stop('SIGTERM: finishing the steps in flight, then handing the batches back'));

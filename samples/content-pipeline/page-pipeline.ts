@@ -13,7 +13,7 @@ export interface Page {
   mentions: number[];
 }
 
-/** How many times this process executed each stage: a redeploy must not make them add up to more than the pages. */
+/** How many times a process executed each stage for a site: a redeploy must not make them add up to more than the pages. */
 export interface StageCounts {
   fetched: number;
   validated: number;
@@ -45,12 +45,23 @@ CREATE INDEX IF NOT EXISTS content_pipeline_pages_site ON content_pipeline_pages
 const fetchLatencyMs = 2;
 
 export class PagePipeline {
-  readonly counts: StageCounts = { fetched: 0, validated: 0, linked: 0, published: 0 };
+  // Per site: a deployment also finishes the batches of a site an interrupted earlier run left.
+  private readonly counts = new Map<string, StageCounts>();
+
+  countsBySite(): Record<string, StageCounts> {
+    return Object.fromEntries(this.counts);
+  }
+
+  private countsOf(site: string): StageCounts {
+    let counts = this.counts.get(site);
+    if (!counts) this.counts.set(site, (counts = { fetched: 0, validated: 0, linked: 0, published: 0 }));
+    return counts;
+  }
 
   @Step({ retry: { maxAttempts: 3, initialDelay: '100ms' } })
   async fetch(site: string, number: number, totalPages: number): Promise<Page> {
     await delay(fetchLatencyMs);
-    this.counts.fetched++;
+    this.countsOf(site).fetched++;
     return {
       site,
       number,
@@ -62,14 +73,14 @@ export class PagePipeline {
 
   @Step()
   async validate(page: Page): Promise<{ words: number }> {
-    this.counts.validated++;
+    this.countsOf(page.site).validated++;
     if (!page.title.trim() || !page.body.trim()) throw new InvalidPageError(`page ${page.number} has no title or body`);
     return { words: page.body.split(/\s+/).length };
   }
 
   @Step()
   async generateLinks(page: Page): Promise<string[]> {
-    this.counts.linked++;
+    this.countsOf(page.site).linked++;
     return page.mentions.filter((other) => other !== page.number).map((other) => `/${page.site}/pages/${other}`);
   }
 
@@ -81,6 +92,6 @@ export class PagePipeline {
       'INSERT INTO content_pipeline_pages (site, page, title, links, published_by) VALUES ($1, $2, $3, $4, $5)',
       [page.site, page.number, page.title, links.length, process.pid],
     );
-    this.counts.published++;
+    this.countsOf(page.site).published++;
   }
 }

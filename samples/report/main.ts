@@ -13,7 +13,6 @@ import { Client } from 'pg';
 import { resolveDatabaseUrl } from 'zart/testing';
 import { fetchReport } from './report-client';
 import { startReportServer } from './report-server';
-import { createCallLogTable } from './report-services';
 
 const say = (line: string): void => console.log(line);
 
@@ -23,7 +22,6 @@ async function demo(serviceDelayMs: number): Promise<void> {
   const servers: ChildProcess[] = [];
   try {
     await sql.connect();
-    await sql.query(createCallLogTable);
     const port = await freePort();
     const period = new Date().toISOString().slice(0, 7);
     const url = `http://127.0.0.1:${port}/reports/${period}`;

@@ -6,7 +6,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { Pool } from 'pg';
 import { Zart } from 'zart';
 import { BuildReport } from './build-report.workflow';
-import { ReportServices } from './report-services';
+import { ReportServices, createCallLogTable } from './report-services';
 
 export interface ReportServerOptions {
   databaseUrl: string;
@@ -23,6 +23,7 @@ export interface ReportServer {
 
 export async function startReportServer(options: ReportServerOptions): Promise<ReportServer> {
   const callLog = new Pool({ connectionString: options.databaseUrl, max: 4 });
+  await callLog.query(createCallLogTable);
   const zart = new Zart({
     connectionString: options.databaseUrl,
     resolve: () => new BuildReport(new ReportServices(callLog, options.serviceDelayMs)),
