@@ -219,11 +219,12 @@ function parseOptions(args: string[]): PipelineOptions {
     redeployAt: Number(values['redeploy-at']),
   };
   for (const [name, value] of Object.entries(options)) {
-    const valid = name === 'redeployAt' ? value >= 0 && value < 1 : Number.isInteger(value) && value > 0;
-    if (!valid)
-      throw new Error(
-        `Invalid --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: see the options at the top of main.ts.`,
-      );
+    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (name === 'redeployAt' ? !(value >= 0 && value < 1) : !(Number.isInteger(value) && value > 0)) {
+      const expected = name === 'redeployAt' ? 'a share of the pages from 0 (never) to below 1' : 'a positive integer';
+      console.error(`${flag} must be ${expected}, got "${values[flag.slice(2) as keyof typeof values]}".`);
+      process.exit(2);
+    }
   }
   return options;
 }
