@@ -300,6 +300,26 @@ export class LeaseLostError extends ZartError {
 }
 named(LeaseLostError, 'LeaseLostError');
 
+/**
+ * The reason an execution stopped at a crash point of a zart/testing environment: it died there as
+ * in a killed process. Never stored as a run's outcome; the run resumes when its lease expires.
+ */
+export class SimulatedCrashError extends ZartError {
+  readonly runId: string;
+  readonly stepKey: string;
+
+  constructor(runId: string, stepKey: string) {
+    super(
+      'ZART_SIMULATED_CRASH',
+      `The execution of run "${runId}" died at step "${stepKey}" on a crash point of the test environment. ` +
+        'It resumes as after a real crash: call recover() on the crash, or let its lease expire.',
+    );
+    this.runId = runId;
+    this.stepKey = stepKey;
+  }
+}
+named(SimulatedCrashError, 'SimulatedCrashError');
+
 /** A value cannot be stored: the message names the step and the path inside the value. */
 export class SerializationError extends ZartError {
   readonly what: string;

@@ -28,7 +28,7 @@ import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
-import { isConnectionError } from '../storage/reconnect';
+import { isConnectionError, isTransientError, transientBackOffMs } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { forkRun } from '../storage/sql/fork-run';
@@ -37,7 +37,7 @@ import { insertRun } from '../storage/sql/insert-run';
 import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
 import { readRunOutcome, type RunOutcomeRow } from '../storage/sql/read-run-outcome';
-import { ZartDatabase } from '../storage/zart-database';
+import { describeServer, ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type {
@@ -97,12 +97,36 @@ export class ZartClient {
         'This Zart instance was shut down and cannot be started again. Create a new instance (new Zart(options)) instead.',
       );
     }
-    this.starting ??= this.startOnce().catch(async (error: unknown) => {
+    this.starting ??= this.startRetrying().catch((error: unknown) => {
       this.starting = undefined;
-      await this.closeConnection();
       throw error;
     });
     return this.starting;
+  }
+
+  // A server restarting while this process starts (refusing connections, starting up, or dropping
+  // the connection during the migration) is waited for, up to connectTimeout from the first try;
+  // past that, or on any other failure, start() fails and leaves nothing open.
+  private async startRetrying(): Promise<void> {
+    const { connectTimeoutMs } = this.options.connection;
+    const until = Date.now() + connectTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        await this.closeConnection();
+        const cause = error instanceof ConfigurationError ? error.cause : error;
+        const pauseMs = transientBackOffMs(attempt);
+        if (!isTransientError(cause) || this.stopping || Date.now() + pauseMs >= until) {
+          throw startFailure(error, describeServer(this.options.connection), connectTimeoutMs);
+        }
+        this.options.logger.warn('PostgreSQL is not available; start() tries again', {
+          attempt,
+          error: cause instanceof Error ? cause.message : String(cause),
+        });
+        await delay(pauseMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
+      }
+    }
   }
 
   /** @internal The work of start(), run once; Zart adds its worker. */
@@ -493,4 +517,16 @@ function checkListRunsOptions(options: ListRunsOptions): void {
       `listRuns({ limit }) must be an integer (1 to 1000), got ${showValue(limit)}. Pass a whole number.`,
     );
   }
+}
+
+// What start() throws: Zart's own errors as they are; a connection that kept failing past the
+// start-up window as ConfigurationError naming the server and the option; anything else as is.
+function startFailure(error: unknown, server: string, connectTimeoutMs: number): unknown {
+  if (error instanceof ConfigurationError || !isTransientError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ConfigurationError(
+    `Zart could not start: the connection to PostgreSQL at ${server} kept failing for connectTimeout ` +
+      `(${connectTimeoutMs} ms): ${message}. Check that the server is up, or raise the connectTimeout option.`,
+    { cause: error },
+  );
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration, type Duration } from '../duration/parse-duration';
+import type { TestHooks } from '../engine/test-hooks';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
@@ -39,6 +40,7 @@ export class Zart extends ZartClient {
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
         registry: this.registry!,
+        testHooks: this.testHooks(),
       },
       this.registry!,
       workerOptions,
@@ -71,6 +73,14 @@ export class Zart extends ZartClient {
       this.worker = undefined;
       await worker?.stop(drainMs);
     });
+  }
+
+  /**
+   * @internal None: only zart/testing's environment, a subclass, skips time and injects crashes,
+   * so no option of a production Zart can turn either on.
+   */
+  protected testHooks(): TestHooks | undefined {
+    return undefined;
   }
 
   /** @internal A run started here starts here at once when the worker has room; else wake others. */

@@ -84,7 +84,8 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
 
 /** The current time, checkpointed: a replay sees the time the first execution saw. */
 export async function now(): Promise<Date> {
-  return runOf('now').callStep('zart.now', () => new Date());
+  const run = runOf('now');
+  return run.callStep('zart.now', () => run.currentTime());
 }
 
 /** A random UUID, checkpointed: a replay sees the same UUID. */

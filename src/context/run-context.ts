@@ -57,6 +57,8 @@ export interface RunScope extends RunInfo {
   startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string>;
   /** A durable wait for a child run's outcome. */
   awaitChild(childId: string): Promise<unknown>;
+  /** The time for now() to checkpoint: the clock, or a test environment's skipped clock. */
+  currentTime(): Date;
 }
 
 /** @internal */

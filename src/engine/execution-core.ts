@@ -11,6 +11,7 @@ import type { CheckpointRow } from '../storage/sql/load-checkpoints';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { RunParking } from './run-parking';
+import type { TestHooks } from './test-hooks';
 
 /** @internal What an execution needs from the process around it. */
 export interface ExecutionServices {
@@ -27,6 +28,8 @@ export interface ExecutionServices {
   onSuspended: (wakeInMs: number) => void;
   /** The workflows children may be started from. */
   registry: WorkflowRegistry;
+  /** Only in a zart/testing environment: a skipped clock and crash points. */
+  testHooks?: TestHooks;
 }
 
 /** @internal One execution of a run, as its step calls and durable waits see it. */
@@ -73,6 +76,11 @@ export interface ExecutionCore extends RunScope {
   handBack(): void;
   /** Stop this execution with `error` (the run stays leased here until the lease expires). */
   stopWith(error: Error): void;
+  /**
+   * A test's crash point: the execution dies here as in a killed process. It writes nothing more
+   * and keeps its lease until the lease expires; the returned promise never settles.
+   */
+  crash(key: string): Promise<never>;
   hashArguments(args: readonly unknown[] | undefined): string | null;
   serializeError(error: unknown): StoredValue;
 }

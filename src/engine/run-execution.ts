@@ -11,6 +11,7 @@ import {
   NonDeterminismError,
   SerializationError,
   DeadlineExceededError,
+  SimulatedCrashError,
   WorkflowCancelledError,
 } from '../errors';
 import type { AnyClass } from '../registry/declarations';
@@ -32,7 +33,11 @@ import { executeStep } from './step-call';
 import { defaultStepPolicy } from './step-policy';
 
 /** @internal How an execution ended on this worker. */
-export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'cancelled' | 'lease-lost';
+export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'cancelled' | 'lease-lost' | 'crashed';
+
+// setTimeout fires at once past 2^31 - 1 ms (24.8 days): a later deadline is not timed here, the
+// next claim of the run (after a park or a takeover) enforces it.
+const maxTimerMs = 2 ** 31 - 1;
 
 /** @internal */
 export class RunExecution implements RunScope, ExecutionCore {
@@ -135,7 +140,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     // The deadline (set once at the start, database clock) aborts the run wherever it is.
     const deadlineInMs = this.claim.deadlineInMs;
     const deadlineTimer =
-      deadlineInMs === null
+      deadlineInMs === null || deadlineInMs > maxTimerMs
         ? undefined
         : setTimeout(() => this.abort.abort(new DeadlineExceededError(this.id)), Math.max(0, deadlineInMs));
     let outcome: RunOutcome;
@@ -154,9 +159,11 @@ export class RunExecution implements RunScope, ExecutionCore {
       const input = instantiateInput(this.definition, serializer.deserialize(storedInput));
       const instance = this.services.resolve(this.definition.target) as { run(input: unknown): unknown };
       // No parking once run() has settled: a wait that lost a Promise.race may still be pending.
-      const output = await Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
+      const running = Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
         this.parking.close(),
       );
+      // A test's crash point leaves run() pending forever, as a killed process would.
+      const output = await (this.services.testHooks ? Promise.race([running, this.untilCrash(running)]) : running);
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
       const encoded = serializer.encode(output, `the output of run "${this.id}"`);
@@ -317,7 +324,32 @@ export class RunExecution implements RunScope, ExecutionCore {
     if (!this.abort.signal.aborted) this.abort.abort(error);
   }
 
+  crash(key: string): Promise<never> {
+    this.stopWith(new SimulatedCrashError(this.id, key));
+    return new Promise<never>(() => undefined);
+  }
+
+  // Rejects when the execution dies on a crash point; whatever `running` does later is ignored.
+  private untilCrash(running: Promise<unknown>): Promise<never> {
+    running.catch(() => undefined);
+    return new Promise<never>((_, reject) => {
+      const onAbort = (): void => {
+        if (this.abort.signal.reason instanceof SimulatedCrashError) reject(this.abort.signal.reason);
+      };
+      if (this.abort.signal.aborted) onAbort();
+      else this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  currentTime(): Date {
+    return this.services.testHooks?.now() ?? new Date();
+  }
+
   private stopped(): ExecutionEnd {
+    if (this.abort.signal.reason instanceof SimulatedCrashError) {
+      this.services.logger.debug('the execution died on a crash point of the test', { runId: this.id });
+      return 'crashed';
+    }
     if (this.abort.signal.reason instanceof WorkflowCancelledError) {
       this.services.logger.debug('stopped a cancelled run', { runId: this.id });
       return 'cancelled';

@@ -7,7 +7,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QueryFailedError } from 'typeorm';
 import { contextStorage, type StepInfo, type StepPolicy } from '../context/run-context';
-import { LargeValueStoreError, LeaseLostError, SerializationError, StepFailedError, StepTimeoutError } from '../errors';
+import {
+  LargeValueStoreError,
+  LeaseLostError,
+  SerializationError,
+  SimulatedCrashError,
+  StepFailedError,
+  StepTimeoutError,
+} from '../errors';
 import type { StoredValue } from '../serialization/serializer';
 import type { EncodedValue, ValueSerializer } from '../serialization/value-serializer';
 import {
@@ -22,6 +29,7 @@ import { recordRetry } from '../storage/sql/record-retry';
 import { waitUntilWake } from './durable-waits';
 import type { ExecutionCore } from './execution-core';
 import { retryDelay } from './retry-policy';
+import type { CrashPoint } from './test-hooks';
 
 // How often a transactional step's attempt is run again after its transaction failed on the
 // database (a dropped connection, a deadlock, a serialization failure) before that counts as the
@@ -95,6 +103,7 @@ export async function executeStep<T>(
     });
     const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
       run.checkpoint(row(outcome));
+    if (crashesAt(run, 'before-step', name, step)) await run.crash(key);
     let value: Awaited<T>;
     // Only a step with a timeout gets a signal of its own per attempt: AbortSignal.any() and the
     // race cost about a tenth of a plain step's time (bench W1), so plain steps skip them.
@@ -107,12 +116,14 @@ export async function executeStep<T>(
     try {
       if (policy.transaction) {
         // The body's writes and the checkpoint commit together; nothing is left to do after.
-        return await executeInTransaction(run, attemptBody, step, (output) =>
+        return await executeInTransaction(run, attemptBody, step, name, (output) =>
           row({ status: 'completed', output, error: null }),
         );
       }
       value = await contextStorage().run({ run, step }, async () => await attemptBody());
     } catch (error) {
+      // The execution died inside a transactional step (crash point): nothing more happens here.
+      if (run.signal.reason instanceof SimulatedCrashError) await run.crash(key);
       run.throwIfStopped();
       if (error instanceof OutputNotKept) run.failFatally(error.error);
       if (error instanceof UnstorableOutput) {
@@ -136,6 +147,7 @@ export async function executeStep<T>(
     }
     attemptAbort?.abort();
     run.throwIfStopped();
+    if (crashesAt(run, 'after-effect', name, step)) await run.crash(key);
     const { serializer } = run.services;
     let encoded: EncodedValue;
     let seen: unknown;
@@ -156,6 +168,13 @@ export async function executeStep<T>(
     await checkpoint({ status: 'completed', output, error: null });
     return seen as Awaited<T>;
   }
+}
+
+// Whether a test environment's crash point stops the execution at this step call.
+function crashesAt(run: ExecutionCore, point: CrashPoint, name: string, step: StepInfo): boolean {
+  const hooks = run.services.testHooks;
+  if (!hooks) return false;
+  return hooks.crashesAt(point, { runId: run.id, key: step.key, name, attempt: step.attempt, epoch: run.lease.epoch });
 }
 
 // The output serialized (SerializationError, ValueTooLargeError) and read back as a replay will
@@ -214,6 +233,7 @@ async function executeInTransaction<T>(
   run: ExecutionCore,
   body: () => T | Promise<T>,
   step: StepInfo,
+  name: string,
   completed: (output: StoredValue) => NewCheckpoint,
 ): Promise<Awaited<T>> {
   const { db, serializer, logger } = run.services;
@@ -229,6 +249,11 @@ async function executeInTransaction<T>(
         // An attempt that timed out must not commit: its retry may already be under way.
         if (step.signal.aborted) throw step.signal.reason;
         run.throwIfStopped();
+        // A crash point after the effect: the transaction rolls back, as a killed process's does.
+        if (crashesAt(run, 'after-effect', name, step)) {
+          void run.crash(step.key);
+          run.throwIfStopped();
+        }
         let encoded: EncodedValue;
         let seen: unknown;
         try {

@@ -266,6 +266,13 @@ function connectionFailure(error: unknown, options: DataSourceOptions, connectTi
   );
 }
 
+/** host:port of the server a connection option names, for error messages; never credentials. */
+export function describeServer(connection: DatabaseConnection): string {
+  return serverOf(
+    connection.kind === 'url' ? { type: 'postgres', url: connection.url } : connection.dataSource.options,
+  );
+}
+
 /** host:port of the server, never the credentials of the URL. */
 function serverOf(options: DataSourceOptions): string {
   const { url, host, port } = options as { url?: string; host?: string; port?: number };

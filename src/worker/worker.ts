@@ -19,6 +19,9 @@ import { releaseRuns } from '../storage/sql/release-runs';
 import { leaseKeyOf, renewLeases } from '../storage/sql/renew-leases';
 import { WakeUpListener } from '../wake-ups/wake-up-listener';
 
+// The longest delay setTimeout takes (24.8 days).
+const maxTimerMs = 2 ** 31 - 1;
+
 /** @internal */
 export class Worker {
   /** Executions in flight here, each with the promise that settles when it has ended. */
@@ -92,6 +95,8 @@ export class Worker {
    */
   wakeAfter(ms: number): void {
     const at = Date.now() + Math.max(0, ms);
+    // Past 2^31 - 1 ms setTimeout fires at once (with a warning): the poll wakes such a run.
+    if (ms > maxTimerMs) return;
     if (!this.running || !Number.isFinite(at) || (this.dueTimer && this.dueAt <= at)) return;
     clearTimeout(this.dueTimer);
     this.dueAt = at;

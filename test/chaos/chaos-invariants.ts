@@ -38,9 +38,13 @@ export interface EventRow {
   consumed_by_key: string | null;
 }
 
-/** When a fault was in force; pid null: every worker (server-side faults). */
+/**
+ * When a fault was in force; pid null: every worker (server-side faults). 'observed-stall' and
+ * 'observed-slow-query': a gap in a worker's event loop or a statement's round trip past a renewal
+ * interval that the worker measured itself, planned or caused by a loaded machine.
+ */
 export interface FaultWindow {
-  kind: FaultKind | 'worker-exit';
+  kind: FaultKind | 'worker-exit' | 'observed-stall' | 'observed-slow-query';
   pid: number | null;
   startMs: number;
   endMs: number;

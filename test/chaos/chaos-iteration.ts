@@ -53,6 +53,8 @@ export interface IterationReport {
   violations: Violation[];
   /** What went wrong outside the invariants: a worker that crashed, a driver call that failed. */
   incidents: string[];
+  /** Event-loop gaps and statement round trips past a renewal interval the workers measured (injected faults included). */
+  observedStalls: number;
   /** From the end of the fault phase until every run was final. */
   settledInMs: number;
   durationMs: number;
@@ -114,6 +116,7 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
   const statuses: Record<string, number> = {};
   let runCount = 0;
   let repeats = 0;
+  let observedStalls = 0;
   try {
     await workers.start();
     const t0 = Date.now();
@@ -177,6 +180,9 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
     await delay(options.leaseMs);
     await workers.close();
     const crashes: Violation[] = [];
+    // A delay the plan did not inject (the machine starved a worker or the server) is a fault all the same.
+    for (const stall of workers.observedStalls) windows.push(stall);
+    observedStalls = workers.observedStalls.length;
     for (const exit of workers.unexpectedExits) {
       windows.push({ kind: 'worker-exit', pid: exit.pid, startMs: exit.atMs, endMs: exit.atMs });
       const what = `worker ${exit.pid} exited on its own (${String(exit.status)}): ${exit.stderrTail.slice(-500)}`;
@@ -216,6 +222,7 @@ export async function runIteration(options: IterationOptions): Promise<Iteration
     statuses,
     violations,
     incidents,
+    observedStalls,
     settledInMs,
     durationMs: Date.now() - began,
     logDir,
@@ -316,7 +323,7 @@ export function formatReport(report: IterationReport): string {
     .join(', ');
   const lines = [
     `chaos seed ${report.seed}: ${report.runs} runs (${statuses}), ${report.repeats} repeated step executions; faults ${faults}` +
-      `${report.skipped > 0 ? ` (${report.skipped} skipped)` : ''}; settled in ${report.settledInMs} ms; ` +
+      `${report.skipped > 0 ? ` (${report.skipped} skipped)` : ''}; ${report.observedStalls} event-loop gaps or slow round trips seen; settled in ${report.settledInMs} ms; ` +
       `${(report.durationMs / 1000).toFixed(1)} s; ${report.violations.length} violation(s)`,
   ];
   for (const v of report.violations) lines.push(`  VIOLATION [${v.invariant}] run ${v.runId}: ${v.detail}`);

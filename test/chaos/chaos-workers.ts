@@ -27,10 +27,22 @@ export interface UnexpectedExit {
   stderrTail: string;
 }
 
+/**
+ * A delay a worker measured itself, planned or not: a gap in its event loop (LAG lines) or a
+ * statement's slow round trip (SLOW lines).
+ */
+export interface ObservedStall {
+  kind: 'observed-stall' | 'observed-slow-query';
+  pid: number;
+  startMs: number;
+  endMs: number;
+}
+
 export class ChaosWorkers {
   private readonly slots: Slot[] = [];
   private closing = false;
   readonly unexpectedExits: UnexpectedExit[] = [];
+  readonly observedStalls: ObservedStall[] = [];
 
   constructor(
     private readonly env: Record<string, string>,
@@ -122,6 +134,22 @@ export class ChaosWorkers {
   private spawn(index: number): Slot {
     const handle = spawnTypeScript(workerEntry, { ...this.env, CHAOS_STALL_FILE: this.stallFile(index) });
     const slot: Slot = { handle, ready: false, stopped: false, expectedExit: false };
+    let partial = '';
+    handle.process.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const seen = /^(LAG|SLOW) (\d+) (\d+)$/.exec(line);
+        if (seen) {
+          this.observedStalls.push({
+            kind: seen[1] === 'LAG' ? 'observed-stall' : 'observed-slow-query',
+            pid: handle.process.pid!,
+            startMs: Number(seen[2]),
+            endMs: Number(seen[3]),
+          });
+        }
+      }
+    });
     handle
       .waitForLine('READY', 120_000)
       .then(() => (slot.ready = true))

@@ -26,6 +26,8 @@ export interface ChaosSummary {
   faults: Record<FaultKind, number>;
   runs: number;
   repeats: number;
+  /** Event-loop gaps and statement round trips past a renewal interval the workers measured, injected faults included. */
+  observedStalls: number;
   violations: Array<{ seed: number; invariant: string; runId: string; detail: string }>;
   failedSeeds: number[];
   reports: IterationReport[];
@@ -61,6 +63,7 @@ export async function runChaos(
     faults: Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>,
     runs: 0,
     repeats: 0,
+    observedStalls: 0,
     violations: [],
     failedSeeds: [],
     reports: [],
@@ -77,6 +80,7 @@ export async function runChaos(
       summary.iterations++;
       summary.runs += report.runs;
       summary.repeats += report.repeats;
+      summary.observedStalls += report.observedStalls;
       for (const kind of faultKinds) summary.faults[kind] += report.faults[kind];
       for (const v of report.violations) summary.violations.push({ seed: report.seed, ...v });
       if (report.violations.length > 0) summary.failedSeeds.push(report.seed);
@@ -96,7 +100,7 @@ export function formatSummary(summary: ChaosSummary): string {
   const total = faultKinds.reduce((n, k) => n + summary.faults[k], 0);
   return (
     `chaos summary: ${summary.iterations} iteration(s), ${summary.runs} runs, ${total} faults (${faults}), ` +
-    `${summary.repeats} repeated step executions, ` +
+    `${summary.repeats} repeated step executions, ${summary.observedStalls} event-loop gaps or slow round trips seen, ` +
     `${summary.violations.length} violation(s)` +
     `${summary.failedSeeds.length > 0 ? ` in seeds ${summary.failedSeeds.join(', ')}` : ''}; ` +
     `${(summary.durationMs / 1000).toFixed(0)} s`

@@ -128,7 +128,8 @@ describe('lifecycle', () => {
 
   it('a failed start() leaves nothing behind, and a later start() tries again', async () => {
     const proxy = await gate(new URL(db.url));
-    const zart = newZart(proxy.url);
+    // A short connectTimeout: start() waits that long for a server that refuses connections.
+    const zart = new Zart({ connectionString: proxy.url, connectTimeout: '300ms', logger: silentLogger });
     try {
       const sockets = openSockets();
       await expect(zart.start()).rejects.toThrow(ConfigurationError);

@@ -8,7 +8,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/em
 
 export interface ScratchPostgres {
   url: string;
-  restart(): Promise<void>;
+  /** Stops the server and starts it again, after `downMs` with no server listening. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,8 +33,9 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
   let server: EmbeddedPostgresServer = await startEmbeddedPostgres(options);
   return {
     url: server.url,
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await server.stop();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       server = await startEmbeddedPostgres(options);
     },
     stop: async () => {
