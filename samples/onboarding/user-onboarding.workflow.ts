@@ -5,7 +5,10 @@
 import { Workflow, WaitTimeoutError, sleep, waitForEvent, type Duration } from 'zart';
 import { AccountStore, ComplianceScreening, Mailer } from './onboarding-services';
 
-/** How long each wait lasts. The defaults are the real ones; tests and the demo pass shorter ones. */
+/**
+ * How long each wait lasts. The defaults are the real ones; the demo passes shorter ones. (Its test
+ * keeps the real ones and skips time instead: see test/samples/onboarding.test.ts.)
+ */
 export interface OnboardingTiming {
   verificationWindow: Duration;
   firstReminderAfter: Duration;

@@ -1,6 +1,10 @@
-// The onboarding sample's workflows with short waits: a user who confirms is screened (retried past
-// an outage), activated and reminded; one who never confirms is closed when the window ends; the
-// daily stock-price run stores each day once and alerts on the big move.
+// The onboarding sample's workflows with their real durations (three days to verify, reminders a
+// day and two days later, a one-second retry back-off, a day between stock-price closes), in a
+// test environment that skips time: a user who confirms is screened (retried past an outage),
+// activated and reminded; one who never confirms is closed when the window ends; the daily
+// stock-price run stores each day once and alerts on the big move.
+import { Client } from 'pg';
+import { createTestEnvironment, type TestEnvironment } from 'zart/testing';
 import {
   createPriceTable,
   DailyStockPrices,
@@ -8,45 +12,55 @@ import {
   PriceHistory,
 } from '../../samples/onboarding/daily-stock-prices.workflow';
 import { AccountStore, ComplianceScreening, Mailer } from '../../samples/onboarding/onboarding-services';
-import { UserOnboarding, type OnboardingTiming } from '../../samples/onboarding/user-onboarding.workflow';
-import { useTestDatabase } from '../support/test-zart';
-import { waitFor } from '../support/wait-for';
+import { UserOnboarding } from '../../samples/onboarding/user-onboarding.workflow';
+import { silentLogger } from '../support/silent-logger';
 
-const db = useTestDatabase();
-// The workflow's own three days and two reminders, in hundreds of milliseconds.
-const timing: OnboardingTiming = {
-  verificationWindow: '1500ms',
-  firstReminderAfter: '200ms',
-  secondReminderAfter: '200ms',
-};
+const day = 24 * 60 * 60 * 1000;
+const accounts = new AccountStore();
+const mailer = new Mailer();
+let env: TestEnvironment;
+let sql: Client;
+
+beforeAll(async () => {
+  env = await createTestEnvironment({
+    logger: silentLogger,
+    resolve: (workflow) =>
+      workflow === UserOnboarding
+        ? new UserOnboarding(accounts, mailer, new ComplianceScreening())
+        : new DailyStockPrices(new MarketFeed(), new PriceHistory(), mailer),
+  });
+  sql = new Client({ connectionString: env.databaseUrl });
+  await sql.connect();
+  await sql.query(createPriceTable);
+});
+
+afterAll(async () => {
+  await sql.end();
+  await env.close();
+});
+
+const mailsTo = (to: string): string[] => mailer.outbox.filter((mail) => mail.to === to).map((mail) => mail.template);
+const verified = { verifiedAt: '2026-11-30T12:00:00Z' };
 
 describe('samples/onboarding', () => {
-  const accounts = new AccountStore();
-  const mailer = new Mailer();
-  const resolve = (workflow: unknown): object =>
-    workflow === UserOnboarding
-      ? new UserOnboarding(accounts, mailer, new ComplianceScreening())
-      : new DailyStockPrices(new MarketFeed(), new PriceHistory(), mailer);
-  const mailsTo = (to: string): string[] => mailer.outbox.filter((mail) => mail.to === to).map((mail) => mail.template);
-
-  it('activates a user who confirms their address, after a retried compliance screening, and reminds them twice', async () => {
-    const zart = await db.zart({ resolve });
-    const handle = await zart.startWorkflow(
+  it('activates a user who confirms their address, after a retried compliance screening, and reminds them a day and three days later', async () => {
+    const handle = await env.zart.startWorkflow(
       UserOnboarding,
-      { email: 'ada@example.com', name: 'Ada Lovelace', timing },
+      { email: 'ada@example.com', name: 'Ada Lovelace' },
       { id: 'onboarding-ada' },
     );
-    // Parked on the event wait: no worker holds it.
-    await waitFor(async () => (await zart.getRun(handle.id)).status === 'waiting');
-    await zart.sendEvent(handle.id, 'email-verified', { verifiedAt: '2026-11-30T12:00:00Z' });
+    await env.zart.sendEvent(handle.id, 'email-verified', verified);
+    const started = env.now();
 
-    expect(await handle.result({ timeout: '30s' })).toEqual({
+    expect(await env.result(handle, { timeout: '30s' })).toEqual({
       status: 'active',
       accountId: 'acct_ada_example_com',
       remindersSent: 2,
     });
+    // The two reminder sleeps (1 d + 2 d) passed on the environment's clock.
+    expect(env.now().getTime() - started.getTime()).toBeGreaterThanOrEqual(3 * day);
     expect(mailsTo('ada@example.com')).toEqual(['verify', 'welcome', 'reminder', 'reminder']);
-    const steps = await zart.getSteps(handle.id);
+    const steps = await env.zart.getSteps(handle.id);
     expect(steps.find((step) => step.name === 'ComplianceScreening.screen')).toMatchObject({
       status: 'completed',
       attempts: 2,
@@ -55,54 +69,60 @@ describe('samples/onboarding', () => {
     expect(accounts.accounts.get('acct_ada_example_com')?.status).toBe('active');
   });
 
-  it('stops reminding a user who completed their profile', async () => {
-    const zart = await db.zart({ resolve });
-    const handle = await zart.startWorkflow(
+  it('sends no reminder to a user who completed their profile', async () => {
+    const handle = await env.zart.startWorkflow(
       UserOnboarding,
-      { email: 'cy@example.com', name: 'Cy Done', timing: { ...timing, firstReminderAfter: '1s' } },
+      { email: 'cy@example.com', name: 'Cy Done' },
       { id: 'onboarding-cy' },
     );
-    await zart.sendEvent(handle.id, 'email-verified', { verifiedAt: '2026-11-30T12:00:00Z' });
-    await waitFor(() => mailsTo('cy@example.com').includes('welcome'));
+    await env.waitUntilIdle(); // the account exists, and the run waits for the click
     accounts.completeProfile('acct_cy_example_com');
-    expect(await handle.result({ timeout: '30s' })).toMatchObject({ status: 'active', remindersSent: 0 });
+    await env.zart.sendEvent(handle.id, 'email-verified', verified);
+    expect(await env.result(handle, { timeout: '30s' })).toMatchObject({ status: 'active', remindersSent: 0 });
     expect(mailsTo('cy@example.com')).toEqual(['verify', 'welcome']);
   });
 
-  it('closes the account of a user who never confirms, when the verification window ends', async () => {
-    const zart = await db.zart({ resolve });
-    const handle = await zart.startWorkflow(
+  it('closes the account of a user who never confirms, once the three days are over', async () => {
+    const handle = await env.zart.startWorkflow(
       UserOnboarding,
-      { email: 'bob@example.com', name: 'Bob Idle', timing },
+      { email: 'bob@example.com', name: 'Bob Idle' },
       { id: 'onboarding-bob' },
     );
-    expect(await handle.result({ timeout: '30s' })).toEqual({ status: 'closed', accountId: 'acct_bob_example_com' });
+    await env.waitUntilIdle();
+    await env.skip('2d');
+    // Two days in, the account is still waiting for its click.
+    expect((await env.zart.getRun(handle.id)).status).toBe('waiting');
+    expect(mailsTo('bob@example.com')).toEqual(['verify']);
+
+    expect(await env.result(handle, { timeout: '30s' })).toEqual({
+      status: 'closed',
+      accountId: 'acct_bob_example_com',
+    });
     expect(mailsTo('bob@example.com')).toEqual(['verify', 'closed']);
     expect(accounts.accounts.get('acct_bob_example_com')?.status).toBe('closed');
   });
 
   it('sends a user on the watch list to review instead of activating them', async () => {
-    const zart = await db.zart({ resolve });
-    const handle = await zart.startWorkflow(
+    const handle = await env.zart.startWorkflow(
       UserOnboarding,
-      { email: 'mallory@example.com', name: 'Mallory Sanctioned', timing },
+      { email: 'mallory@example.com', name: 'Mallory Sanctioned' },
       { id: 'onboarding-mallory' },
     );
-    await zart.sendEvent(handle.id, 'email-verified', { verifiedAt: '2026-11-30T12:00:00Z' });
-    expect(await handle.result({ timeout: '30s' })).toMatchObject({ status: 'in-review' });
+    await env.zart.sendEvent(handle.id, 'email-verified', verified);
+    expect(await env.result(handle, { timeout: '30s' })).toMatchObject({ status: 'in-review' });
     expect(mailsTo('mallory@example.com')).toEqual(['verify']);
   });
 
-  it('stores each day of stock prices once, across a feed outage, and alerts on a move over 5%', async () => {
-    await db.sql.query(createPriceTable);
-    const zart = await db.zart({ resolve });
-    const handle = await zart.startWorkflow(
+  it('stores each day of stock prices once, a day apart, across a feed outage, and alerts on a move over 5%', async () => {
+    const handle = await env.zart.startWorkflow(
       DailyStockPrices,
-      { symbols: ['ACME', 'GLOBEX'], days: 3, dayLength: '200ms' },
+      { symbols: ['ACME', 'GLOBEX'], days: 3 },
       { id: 'stock-prices' },
     );
-    expect(await handle.result({ timeout: '30s' })).toEqual({ days: 3, alerts: ['ACME moved 7.2% on day 3'] });
-    const { rows } = await db.sql.query<{ symbol: string; days: number }>(
+    const started = env.now();
+    expect(await env.result(handle, { timeout: '30s' })).toEqual({ days: 3, alerts: ['ACME moved 7.2% on day 3'] });
+    expect(env.now().getTime() - started.getTime()).toBeGreaterThanOrEqual(2 * day);
+    const { rows } = await sql.query<{ symbol: string; days: number }>(
       'SELECT symbol, count(*)::int AS days FROM stock_prices GROUP BY symbol ORDER BY symbol',
     );
     expect(rows).toEqual([
