@@ -1,11 +1,14 @@
 // The payments sample's workflow against its seeded flaky PSP: every path ends as it should, the
 // compensations run, no money moves twice although requests fail and time out, and the ledger is
 // written exactly once per settled payment.
+import { Client } from 'pg';
 import { ValidationError } from 'zart';
+import { createTestEnvironment } from 'zart/testing';
 import { exampleOrders } from '../../samples/payments/example-orders';
 import { SimulatedPaymentProvider } from '../../samples/payments/payment-provider';
 import { createLedgerTable, Ledger, PaymentGateway, Receipts, RiskCheck } from '../../samples/payments/payment-steps';
 import { Payment } from '../../samples/payments/payment.workflow';
+import { silentLogger } from '../support/silent-logger';
 import { useTestDatabase } from '../support/test-zart';
 
 const db = useTestDatabase();
@@ -68,5 +71,40 @@ describe('samples/payments', () => {
     const bad = { ...exampleOrders('bad')[0]!, email: 'not-an-email', amountCents: -5 };
     await expect(zart.startWorkflow(Payment, bad, { id: 'payment-bad' })).rejects.toBeInstanceOf(ValidationError);
     await expect(zart.getRun('payment-bad')).rejects.toThrow(/payment-bad/);
+  });
+
+  it('charges once and writes the ledger once when executions die after the capture and inside the ledger step', async () => {
+    const psp = new SimulatedPaymentProvider({ seed: 7 });
+    const env = await createTestEnvironment({
+      logger: silentLogger,
+      resolve: () => new Payment(new RiskCheck(), new PaymentGateway(psp), new Ledger(), new Receipts()),
+    });
+    const sql = new Client({ connectionString: env.databaseUrl });
+    try {
+      await sql.connect();
+      await sql.query(createLedgerTable);
+      // Dies after the PSP captured the money, before the checkpoint: the capture runs again.
+      const afterCapture = env.crashAt('PaymentGateway.capture', { when: 'after-effect' });
+      // Dies after the ledger INSERT, before the commit: the transaction is rolled back.
+      const inLedger = env.crashAt('Ledger.record', { when: 'after-effect' });
+      const order = exampleOrders('crash')[0]!;
+      const handle = await env.zart.startWorkflow(Payment, order, { id: 'payment-crash' });
+
+      await afterCapture.recover();
+      await inLedger.recover();
+      expect(await handle.result({ timeout: '30s' })).toMatchObject({ status: 'settled' });
+
+      const captures = psp.calls.filter((call) => call.operation === 'capture' && call.outcome !== 'unavailable');
+      expect(captures.map((call) => call.outcome)).toEqual(['ok', 'replayed']); // sent twice, same key...
+      expect(psp.effects.filter((effect) => effect.operation === 'capture')).toHaveLength(1); // ...captured once
+      const { rows } = await sql.query<{ entries: number }>(
+        'SELECT count(*)::int AS entries FROM payments_ledger WHERE order_id = $1',
+        [order.orderId],
+      );
+      expect(rows[0]!.entries).toBe(2);
+    } finally {
+      await sql.end();
+      await env.close();
+    }
   });
 });
