@@ -1,6 +1,7 @@
-// Four projects: unit (no database), integration (real PostgreSQL, one file per behaviour),
-// crash (child processes killed with SIGKILL) and chaos (three workers under seeded faults, on a
-// private PostgreSQL server; one file, so it runs in one jest worker). `npm test` runs all four.
+// Five projects: unit (no database), integration (real PostgreSQL, one file per behaviour),
+// crash (child processes killed with SIGKILL), chaos (three workers under seeded faults, on a
+// private PostgreSQL server; one file, so it runs in one jest worker) and samples (each sample in
+// samples/ run as a user runs it). `npm test` runs all five.
 import type { Config } from 'jest';
 
 const shared = {
@@ -23,6 +24,7 @@ const config: Config = {
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...shared, displayName: 'crash', testMatch: ['<rootDir>/test/crash/**/*.test.ts'] },
     { ...shared, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'] },
+    { ...shared, displayName: 'samples', testMatch: ['<rootDir>/test/samples/**/*.test.ts'] },
   ],
 };
 
