@@ -5,7 +5,7 @@ import { StepCheckpointEntity } from './step-checkpoint.entity';
 import { WorkerEntity } from './worker.entity';
 
 export { EventEntity, RunEntity, StepCheckpointEntity, WorkerEntity };
-export type { RunStatus } from './run.entity';
+export { runStatuses, type RunStatus } from './run.entity';
 export type { StepStatus } from './step-checkpoint.entity';
 
 export const zartEntities = [RunEntity, StepCheckpointEntity, EventEntity, WorkerEntity];

@@ -5,6 +5,9 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** Status of a run. `waiting` runs sleep or wait for an event and become claimable at `availableAt`. */
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
+/** Every RunStatus, for checking input. */
+export const runStatuses: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+
 @Entity('runs')
 // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs that are
 // due, and runs whose lease may have expired. Finished runs are in neither, so history is free.
