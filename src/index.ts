@@ -8,6 +8,7 @@ export type {
   WorkflowRun,
   StepCheckpoint,
   ListRunsOptions,
+  RunEvent,
   WorkerInfo,
   DeleteFinishedRunsOptions,
 } from './client/workflow-run';

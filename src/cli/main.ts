@@ -1,71 +1,104 @@
 #!/usr/bin/env node
-// The `zart` command line. For now: `zart migrate`, which applies Zart's migrations to a database
-// (the same ones start() applies), for teams that migrate before they deploy.
-import { parseArgs } from 'node:util';
-import { ZartError } from '../errors';
-import { resolveOptions } from '../options/resolve-options';
-import { ZartDatabase } from '../storage/zart-database';
+// The `zart` command line: inspect and operate runs (runs, events, workers, retention) and migrate
+// the schema. Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run.
+import { Command, CommanderError } from 'commander';
+import { RunNotFoundError, ZartError } from '../errors';
+import { zartVersion } from '../options/zart-version';
+import { cliContext, UsageError, type CliContext, type GlobalOptions } from './cli-context';
+import { registerEventCommands } from './commands/events';
+import { registerMigrateCommand } from './commands/migrate';
+import { registerRetentionCommand } from './commands/retention';
+import { registerRunsCommands } from './commands/runs';
+import { registerWorkerCommands } from './commands/workers';
+import type { CliIo } from './output';
 
-const usage = `Usage: zart <command> [options]
+export const exitCodes = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
 
-Commands:
-  migrate            apply pending migrations to the database
-
-Options:
-  --database-url     postgres:// URL (default: DATABASE_URL)
-  --schema           schema of Zart's tables (default: zart)
-  --json             print machine-readable JSON
-  -h, --help         show this help
-`;
-
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'database-url': { type: 'string' },
-      schema: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+function buildProgram(io: CliIo): { program: Command; context: () => CliContext } {
+  let globals: GlobalOptions = {};
+  const program = new Command('zart')
+    .description('Operate zart: inspect and act on workflow runs, migrate the schema.')
+    .version(zartVersion, '-v, --version', 'print the zart version')
+    .option('--database-url <url>', 'postgres:// URL (default: DATABASE_URL)')
+    .option('--schema <name>', "schema of zart's tables (default: zart)")
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  // Every command's options are parsed before its action: the globals may follow the command.
+  program.hook('preAction', (_program, action) => {
+    globals = action.optsWithGlobals<GlobalOptions>();
   });
-  const [command] = positionals;
-  if (values.help || command === undefined) {
-    process.stdout.write(usage);
-    return command === undefined && !values.help ? 2 : 0;
+  const context = (): CliContext => cliContext(io, globals);
+  registerRunsCommands(program, context);
+  registerEventCommands(program, context);
+  registerWorkerCommands(program, context);
+  registerRetentionCommand(program, context);
+  registerMigrateCommand(program, context);
+  // Subcommands report their usage errors through the program's output and exit code.
+  for (const command of allCommands(program)) {
+    command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError();
   }
-  if (command !== 'migrate') {
-    process.stderr.write(`zart: unknown command "${command}".\n\n${usage}`);
-    return 2;
+  return { program, context };
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const { program } = buildProgram(io);
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return exitCodes.usage;
   }
-  const options = resolveOptions(
-    {
-      ...(values['database-url'] ? { connectionString: values['database-url'] } : {}),
-      ...(values.schema ? { schema: values.schema } : {}),
-    },
-    false,
-  );
-  const db = await ZartDatabase.open(options.connection, options.schema);
-  let applied: string[];
   try {
-    applied = await db.migrate();
-  } finally {
-    await db.close();
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCodes.ok;
+  } catch (error) {
+    return reportFailure(io, error);
   }
-  if (values.json) process.stdout.write(`${JSON.stringify({ applied })}\n`);
-  else process.stdout.write(applied.length ? `Applied ${applied.join(', ')}\n` : 'Schema is up to date.\n');
-  return 0;
+}
+
+function reportFailure(io: CliIo, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and --version end with exit code 0; commander has printed the rest already.
+    return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+  }
+  if (error instanceof UsageError) {
+    io.err(`zart: ${error.message}\n(run with --help for usage)\n`);
+    return exitCodes.usage;
+  }
+  if (error instanceof RunNotFoundError) {
+    io.err(`zart: ${error.message}\n`);
+    return exitCodes.notFound;
+  }
+  if (error instanceof ZartError) {
+    io.err(`zart: ${error.message}\n`);
+    return exitCodes.failed;
+  }
+  if ((error as { code?: unknown } | null)?.code === '42P01') {
+    io.err(
+      "zart: this database has no zart tables in that schema. Run `zart migrate` (or start the app once), or pass --schema if zart's tables live elsewhere.\n",
+    );
+    return exitCodes.failed;
+  }
+  // Not one of zart's errors: unexpected, so the stack is worth having.
+  io.err(`zart: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return exitCodes.failed;
+}
+
+function processIo(): CliIo {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  };
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      // Zart's errors already say what to do; anything else is unexpected and gets its stack.
-      process.stderr.write(
-        `zart: ${error instanceof ZartError ? error.message : String((error as Error).stack ?? error)}\n`,
-      );
-      process.exit(1);
-    },
-  );
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

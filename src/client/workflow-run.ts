@@ -41,10 +41,31 @@ export interface StepCheckpoint {
   finishedAt: Date;
 }
 
+/** An event sent to a run, as stored. */
+export interface RunEvent {
+  /** Increasing in the order events were stored. */
+  id: string;
+  name: string;
+  payload: unknown;
+  createdAt: Date;
+  /** The key of the `waitForEvent()` call that took it (`zart.event:<name>#n`), or null while buffered. */
+  consumedBy: string | null;
+}
+
 /** Filters of `listRuns()`. */
 export interface ListRunsOptions {
   workflow?: string;
   status?: RunStatus | RunStatus[];
+  /** Only runs of this queue. */
+  queue?: string;
+  /** Only the children of this run. */
+  parentId?: string;
+  /** Only runs whose id starts with this text. */
+  idPrefix?: string;
+  /** Only runs created at or after this time. */
+  createdAfter?: Date;
+  /** Only runs created before this time. */
+  createdBefore?: Date;
   /** At most this many runs, newest first. Default 100, at most 1000. */
   limit?: number;
   /** Only runs created before the run with this id (keyset pagination). */

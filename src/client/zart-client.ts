@@ -28,7 +28,7 @@ import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/d
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
-import { RunEntity, StepCheckpointEntity, type RunStatus } from '../storage/entities';
+import { EventEntity, RunEntity, runStatuses, StepCheckpointEntity, type RunStatus } from '../storage/entities';
 import { isConnectionError, isTransientError, transientBackOffMs } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
@@ -44,6 +44,7 @@ import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type {
   DeleteFinishedRunsOptions,
   ListRunsOptions,
+  RunEvent,
   StepCheckpoint,
   WorkerInfo,
   WorkflowRun,
@@ -222,6 +223,15 @@ export class ZartClient {
       const statuses = Array.isArray(options.status) ? options.status : [options.status];
       query.andWhere('run.status IN (:...statuses)', { statuses });
     }
+    if (options.queue !== undefined) query.andWhere('run.queue = :queue', { queue: options.queue });
+    if (options.parentId !== undefined) query.andWhere('run.parentId = :parentId', { parentId: options.parentId });
+    if (options.idPrefix !== undefined) {
+      // LIKE's wildcards in the prefix are matched literally.
+      const pattern = `${options.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.andWhere("run.id LIKE :pattern ESCAPE '\\'", { pattern });
+    }
+    if (options.createdAfter !== undefined) query.andWhere('run.createdAt >= :createdAfter', options);
+    if (options.createdBefore !== undefined) query.andWhere('run.createdAt < :createdBefore', options);
     if (options.after !== undefined) {
       checkExistingRunId(options.after, 'listRuns({ after })');
       const anchor = await this.requireRun(options.after);
@@ -255,6 +265,32 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /** The events sent to a run, in the order they were stored; RunNotFoundError if the run does not exist. */
+  async getEvents(id: string): Promise<RunEvent[]> {
+    const db = this.connected();
+    checkExistingRunId(id, 'getEvents(id)');
+    await this.requireRun(id, 'getEvents(id)');
+    const rows = await db.dataSource
+      .getRepository(EventEntity)
+      .createQueryBuilder('event')
+      .where('event.runId = :id', { id })
+      .orderBy('event.id', 'ASC')
+      .getMany();
+    const { serializer } = this.options;
+    return Promise.all(
+      rows.map(async (row) => ({
+        id: row.id,
+        name: row.name,
+        payload:
+          row.payload === null
+            ? undefined
+            : await serializer.load(row.payload as StoredValue, `the payload of event "${row.name}" of run "${id}"`),
+        createdAt: row.createdAt,
+        consumedBy: row.consumedByKey,
+      })),
+    );
   }
 
   /**
@@ -496,8 +532,6 @@ export class ZartClient {
   }
 }
 
-const runStatuses: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
-
 /** The filters of listRuns(): a bad one is a ConfigurationError, not a driver error or a silent no-match. */
 function checkListRunsOptions(options: ListRunsOptions): void {
   const { workflow, status, limit } = options;
@@ -511,6 +545,20 @@ function checkListRunsOptions(options: ListRunsOptions): void {
     throw new ConfigurationError(
       `listRuns({ status }) must be one or an array of ${runStatuses.join(', ')}, got ${showValue(status)}. Pass known statuses.`,
     );
+  }
+  for (const name of ['queue', 'parentId', 'idPrefix'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value.includes('\u0000'))) {
+      throw new ConfigurationError(
+        `listRuns({ ${name} }) must be a string without NUL bytes, got ${showValue(value)}.`,
+      );
+    }
+  }
+  for (const name of ['createdAfter', 'createdBefore'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) {
+      throw new ConfigurationError(`listRuns({ ${name} }) must be a valid Date, got ${showValue(value)}.`);
+    }
   }
   if (limit !== undefined && !Number.isInteger(limit)) {
     throw new ConfigurationError(

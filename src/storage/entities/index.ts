@@ -8,7 +8,7 @@ import { StepCheckpointEntity, stepCheckpointEntitySchema } from './step-checkpo
 import { WorkerEntity, workerEntitySchema } from './worker.entity';
 
 export { EventEntity, RunEntity, StepCheckpointEntity, WorkerEntity };
-export type { RunStatus } from './run.entity';
+export { runStatuses, type RunStatus } from './run.entity';
 export type { StepStatus } from './step-checkpoint.entity';
 
 export const zartEntities = [runEntitySchema, stepCheckpointEntitySchema, eventEntitySchema, workerEntitySchema];

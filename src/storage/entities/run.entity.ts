@@ -5,6 +5,9 @@ import { EntitySchema } from 'typeorm';
 /** Status of a run. `waiting` runs sleep or wait for an event and become claimable at `availableAt`. */
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
+/** Every RunStatus, for checking input. */
+export const runStatuses: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+
 /** A row of `runs`, as TypeORM reads it. */
 export class RunEntity {
   id!: string;
