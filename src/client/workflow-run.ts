@@ -43,12 +43,12 @@ export interface StepCheckpoint {
 
 /** Filters of `listRuns()`. */
 export interface ListRunsOptions {
-  workflow?: string;
-  status?: RunStatus | RunStatus[];
+  workflow?: string | undefined;
+  status?: RunStatus | RunStatus[] | undefined;
   /** At most this many runs, newest first. Default 100, at most 1000. */
-  limit?: number;
+  limit?: number | undefined;
   /** Only runs created before the run with this id (keyset pagination). */
-  after?: string;
+  after?: string | undefined;
 }
 
 /** A live worker process. */
@@ -67,5 +67,5 @@ export interface DeleteFinishedRunsOptions {
   /** Delete runs that finished longer ago than this, e.g. `'30d'`. */
   olderThan: Duration;
   /** Runs deleted per statement. Default 1,000. */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
