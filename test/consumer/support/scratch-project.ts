@@ -1,0 +1,76 @@
+// A throw-away npm project in the temporary folder, as a consumer of zart would have: files
+// written, dependencies installed from the registry (and the packed zart tarball), commands run.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** The TypeScript these checks compile with: the line the repository itself builds with. */
+export const typescriptVersion = '~5.9.3';
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ScratchProject {
+  readonly dir: string;
+  write(files: Record<string, string>): void;
+  /** Runs a command in the project; never throws for a non-zero exit (the result says). */
+  run(command: string, args: string[], env?: Record<string, string | undefined>): Promise<CommandResult>;
+  /** Runs a command and throws with its output when it fails. */
+  mustRun(command: string, args: string[], env?: Record<string, string | undefined>): Promise<CommandResult>;
+  remove(): void;
+}
+
+export function createScratchProject(prefix: string, files: Record<string, string> = {}): ScratchProject {
+  const dir = mkdtempSync(join(tmpdir(), `zart-${prefix}-`));
+  const project: ScratchProject = {
+    dir,
+    write(more) {
+      for (const [file, content] of Object.entries(more)) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), content);
+      }
+    },
+    async run(command, args, env = {}) {
+      try {
+        const { stdout, stderr } = await execFileAsync(command, args, {
+          cwd: dir,
+          env: { ...process.env, ...env },
+          maxBuffer: 64 * 1024 * 1024,
+          timeout: 10 * 60_000,
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+        return {
+          code: typeof failed.code === 'number' ? failed.code : 1,
+          stdout: failed.stdout ?? '',
+          stderr: failed.stderr ?? String(error),
+        };
+      }
+    },
+    async mustRun(command, args, env) {
+      const result = await project.run(command, args, env);
+      if (result.code !== 0) {
+        throw new Error(
+          `${command} ${args.join(' ')} exited with ${result.code} in ${dir}\n${result.stdout}\n${result.stderr}`,
+        );
+      }
+      return result;
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  project.write(files);
+  return project;
+}
+
+/** `npm install` flags for scratch projects: quiet, and from the local cache when it has the package. */
+export const quietInstall = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
