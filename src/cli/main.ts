@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The `zart` command line. For now: `zart migrate`, which applies Zart's migrations to a database
-// (the same ones start() applies), for teams that migrate before they deploy.
+// The `zart` command line: `zart migrate`, which applies Zart's migrations to a database (the same
+// ones start() applies), for teams that migrate before they deploy; `zart init`, which creates a
+// new project (see init-command.ts).
 import { parseArgs } from 'node:util';
 import { ZartError } from '../errors';
+import { initCommand } from './init-command';
 import { resolveOptions } from '../options/resolve-options';
 import { ZartDatabase } from '../storage/zart-database';
 
@@ -10,6 +12,8 @@ const usage = `Usage: zart <command> [options]
 
 Commands:
   migrate            apply pending migrations to the database
+  init [directory]   create a project: a workflow, a test, the embedded PostgreSQL
+                     default (--module commonjs|esm; zart init --help)
 
 Options:
   --database-url     postgres:// URL (default: DATABASE_URL)
@@ -19,6 +23,8 @@ Options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // init has options of its own, and needs no database.
+  if (argv[0] === 'init') return initCommand(argv.slice(1), (text) => process.stdout.write(text));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

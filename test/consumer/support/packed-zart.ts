@@ -7,27 +7,33 @@ import { join } from 'node:path';
 
 export const repositoryRoot = join(__dirname, '..', '..', '..');
 
-/** Where global setup publishes the tarball's path to the test files. */
+/** Where global setup publishes the tarballs' paths to the test files. */
 export const tarballVariable = 'ZART_PACKED_TARBALL';
+export const createZartTarballVariable = 'CREATE_ZART_PACKED_TARBALL';
 
-/** Packs the working tree; returns the absolute path of the .tgz. */
-export function packZart(): string {
+/** Packs the package in `directory` (default: zart itself); returns the absolute path of the .tgz. */
+export function packZart(directory = repositoryRoot): string {
   const destination = mkdtempSync(join(tmpdir(), 'zart-pack-'));
   const output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], {
-    cwd: repositoryRoot,
+    cwd: directory,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // The prepack build prints to stdout before npm's JSON: the JSON is the last top-level array.
-  const json = output.slice(output.lastIndexOf('\n[') + 1);
+  const json = output.startsWith('[') ? output : output.slice(output.lastIndexOf('\n[') + 1);
   const [packed] = JSON.parse(json) as Array<{ filename: string }>;
   if (!packed) throw new Error(`npm pack printed no file name:\n${output}`);
   return join(destination, packed.filename);
 }
 
-/** The tarball packed by global setup. */
-export function packedTarball(): string {
-  const tarball = process.env[tarballVariable];
-  if (!tarball) throw new Error(`${tarballVariable} is not set: run these tests with jest.consumer.config.ts`);
+/** The zart tarball packed by global setup. */
+export function packedTarball(variable = tarballVariable): string {
+  const tarball = process.env[variable];
+  if (!tarball) throw new Error(`${variable} is not set: run these tests with jest.consumer.config.ts`);
   return tarball;
+}
+
+/** The create-zart tarball (packages/create-zart) packed by global setup. */
+export function packedCreateZart(): string {
+  return packedTarball(createZartTarballVariable);
 }

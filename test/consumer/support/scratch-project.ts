@@ -28,7 +28,13 @@ export interface ScratchProject {
 }
 
 export function createScratchProject(prefix: string, files: Record<string, string> = {}): ScratchProject {
-  const dir = mkdtempSync(join(tmpdir(), `zart-${prefix}-`));
+  const project = projectAt(mkdtempSync(join(tmpdir(), `zart-${prefix}-`)));
+  project.write(files);
+  return project;
+}
+
+/** A project in an existing folder (one a command created, such as `zart init`'s). */
+export function projectAt(dir: string): ScratchProject {
   const project: ScratchProject = {
     dir,
     write(more) {
@@ -41,7 +47,7 @@ export function createScratchProject(prefix: string, files: Record<string, strin
       try {
         const { stdout, stderr } = await execFileAsync(command, args, {
           cwd: dir,
-          env: { ...process.env, ...env },
+          env: withEnv(env),
           maxBuffer: 64 * 1024 * 1024,
           timeout: 10 * 60_000,
         });
@@ -68,8 +74,17 @@ export function createScratchProject(prefix: string, files: Record<string, strin
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  project.write(files);
   return project;
+}
+
+// `undefined` removes a variable: a check can run a program as if DATABASE_URL were not set.
+function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
 }
 
 /** `npm install` flags for scratch projects: quiet, and from the local cache when it has the package. */
