@@ -76,25 +76,27 @@ function packageJson(name: string, esm: boolean): object {
   };
 }
 
-// tsc --init's strictness (exactOptionalPropertyTypes included) plus what decorators need.
-// tsc rather than an esbuild-based runner: only tsc emits the decorator metadata zart can use.
-const tsconfig = {
-  compilerOptions: {
-    target: 'es2022',
-    module: 'nodenext',
-    rootDir: '.',
-    outDir: 'dist',
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    skipLibCheck: true,
-    sourceMap: true,
-    types: ['node'],
-  },
-  include: ['src', 'test'],
-};
+/**
+ * @internal The compiler options of a new project, which the consumer checks also compile with:
+ * tsc --init's strictness (exactOptionalPropertyTypes included) plus what decorators need. tsc
+ * rather than an esbuild-based runner: only tsc emits the decorator metadata zart can use.
+ */
+export const projectCompilerOptions = {
+  target: 'es2022',
+  module: 'nodenext',
+  rootDir: '.',
+  outDir: 'dist',
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
+  skipLibCheck: true,
+  sourceMap: true,
+  types: ['node'],
+} as const;
+
+const tsconfig = { compilerOptions: projectCompilerOptions, include: ['src', 'test'] };
 
 const welcomeWorkflow = `// A welcome workflow: two emails a little apart. Each @Step's result is checkpointed, so after a
 // crash or a redeploy the run resumes where it was and sends no email twice.

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createTestDatabase } from '../../src/testing';
 import { documentationPages, docBlocks, type DocBlock } from './support/doc-blocks';
 import { packedTarball, repositoryRoot } from './support/packed-zart';
-import { createScratchProject, quietInstall, typescriptVersion, type ScratchProject } from './support/scratch-project';
+import { projectCompilerOptions } from '../../src/cli/project-template';
+import { createScratchProject, installConsumerPackages, type ScratchProject } from './support/scratch-project';
 
 const blocks = documentationPages(repositoryRoot).flatMap((page) => docBlocks(repositoryRoot, page));
 const checked = blocks.filter((block) => block.kind !== 'fragment' || block.context !== undefined);
@@ -14,17 +15,7 @@ const where = (block: DocBlock): string => `${block.page}:${block.line}`;
 
 const tsconfig = {
   compilerOptions: {
-    target: 'es2022',
-    module: 'nodenext',
-    outDir: 'dist',
-    rootDir: '.',
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    skipLibCheck: true,
-    sourceMap: true,
+    ...projectCompilerOptions,
     // Each block is a module even without import/export, so blocks never share globals.
     moduleDetection: 'force',
     types: ['node', 'jest'],
@@ -59,17 +50,11 @@ beforeAll(async () => {
     files[file] = (block.context ?? '') + block.code;
   }
   project = createScratchProject('docs', files);
-  // What the docs' install line names, plus the test runner the Testing page uses.
-  await project.mustRun('npm', [
-    'install',
-    ...quietInstall,
-    '--omit=optional',
-    packedTarball(),
-    'class-validator',
+  // What the docs' install lines name, the test runner of the Testing page included.
+  await installConsumerPackages(project, packedTarball(), [
     'class-transformer',
     'typeorm',
-    `typescript@${typescriptVersion}`,
-    '@types/node@20',
+    'reflect-metadata',
     'jest@29',
     'ts-jest@29',
     '@types/jest@29',

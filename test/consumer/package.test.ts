@@ -7,26 +7,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../src/testing';
 import { packedTarball } from './support/packed-zart';
-import { createScratchProject, quietInstall, typescriptVersion, type ScratchProject } from './support/scratch-project';
+import { projectCompilerOptions } from '../../src/cli/project-template';
+import { createScratchProject, installConsumerPackages, type ScratchProject } from './support/scratch-project';
 
+// A new project's settings (as `zart init` writes them), with the sources in src/.
 const tsconfig = JSON.stringify(
-  {
-    compilerOptions: {
-      module: 'nodenext',
-      target: 'es2022',
-      outDir: 'dist',
-      rootDir: 'src',
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      skipLibCheck: true,
-      noUncheckedIndexedAccess: true,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      sourceMap: true,
-      types: ['node'],
-    },
-    include: ['src'],
-  },
+  { compilerOptions: { ...projectCompilerOptions, rootDir: 'src' }, include: ['src'] },
   null,
   2,
 );
@@ -110,16 +96,7 @@ describe.each(['cjs', 'esm'] as const)('a %s project', (kind) => {
       'src/workflows.ts': workflows,
       'src/failing.ts': failing(kind),
     });
-    // --omit=optional: these checks bring their own PostgreSQL; no embedded binaries needed.
-    await project.mustRun('npm', [
-      'install',
-      ...quietInstall,
-      '--omit=optional',
-      packedTarball(),
-      'class-validator',
-      `typescript@${typescriptVersion}`,
-      '@types/node@20',
-    ]);
+    await installConsumerPackages(project, packedTarball());
   });
   afterAll(async () => {
     project?.remove();

@@ -89,3 +89,24 @@ function withEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv
 
 /** `npm install` flags for scratch projects: quiet, and from the local cache when it has the package. */
 export const quietInstall = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/**
+ * Installs what an application on zart has: the packed tarball, class-validator, TypeScript and
+ * Node's types, plus `more`. Without optional dependencies: the checks bring their own PostgreSQL.
+ */
+export async function installConsumerPackages(
+  project: ScratchProject,
+  tarball: string,
+  more: string[] = [],
+): Promise<void> {
+  await project.mustRun('npm', [
+    'install',
+    ...quietInstall,
+    '--omit=optional',
+    tarball,
+    'class-validator',
+    `typescript@${typescriptVersion}`,
+    '@types/node@20',
+    ...more,
+  ]);
+}
