@@ -5,7 +5,7 @@ import type { Config } from 'jest';
 
 const config: Config = {
   globalSetup: '<rootDir>/test/consumer/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  globalTeardown: '<rootDir>/test/consumer/support/global-teardown.ts',
   testTimeout: 10 * 60_000,
   projects: [
     {
