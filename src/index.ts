@@ -23,6 +23,7 @@ export type {
   InputClass,
   WorkflowInput,
   WorkflowOutput,
+  WorkflowStartArguments,
 } from './registry/declarations';
 export { step } from './context/step';
 export type { RetryPolicy } from './engine/retry-policy';

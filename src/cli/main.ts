@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `zart` command line: inspect and operate runs (runs, events, workers, retention) and migrate
-// the schema. Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run.
+// The `zart` command line: inspect and operate runs (runs, events, workers, retention), migrate
+// the schema, and create a project (init, which parses its own arguments: it needs no database).
+// Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run.
 import { Command, CommanderError } from 'commander';
 import { RunNotFoundError, ZartError } from '../errors';
 import { zartVersion } from '../options/zart-version';
 import { cliContext, UsageError, type CliContext, type GlobalOptions } from './cli-context';
 import { registerEventCommands } from './commands/events';
+import { initCommand } from './init-command';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerRetentionCommand } from './commands/retention';
 import { registerRunsCommands } from './commands/runs';
@@ -24,7 +26,11 @@ function buildProgram(io: CliIo): { program: Command; context: () => CliContext 
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nTo create a project: zart init [directory] [--module commonjs|esm] (see zart init --help).\n',
+    );
   // Every command's options are parsed before its action: the globals may follow the command.
   program.hook('preAction', (_program, action) => {
     globals = action.optsWithGlobals<GlobalOptions>();
@@ -49,6 +55,13 @@ function allCommands(command: Command): Command[] {
 /** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const { program } = buildProgram(io);
+  if (argv[0] === 'init') {
+    try {
+      return initCommand(argv.slice(1), io.out);
+    } catch (error) {
+      return reportFailure(io, error);
+    }
+  }
   if (argv.length === 0) {
     io.err(program.helpInformation());
     return exitCodes.usage;

@@ -6,7 +6,7 @@ import type { RunStatus } from '../storage/entities';
 /** Options of `handle.result()`. */
 export interface ResultOptions {
   /** Reject with WaitTimeoutError after this long. Default: wait as long as it takes. */
-  timeout?: Duration;
+  timeout?: Duration | undefined;
 }
 
 /** A started run. `TOutput` is the return type of the workflow's `run()`. */

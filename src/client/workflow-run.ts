@@ -54,22 +54,22 @@ export interface RunEvent {
 
 /** Filters of `listRuns()`. */
 export interface ListRunsOptions {
-  workflow?: string;
-  status?: RunStatus | RunStatus[];
+  workflow?: string | undefined;
+  status?: RunStatus | RunStatus[] | undefined;
   /** Only runs of this queue. */
-  queue?: string;
+  queue?: string | undefined;
   /** Only the children of this run. */
-  parentId?: string;
+  parentId?: string | undefined;
   /** Only runs whose id starts with this text. */
-  idPrefix?: string;
+  idPrefix?: string | undefined;
   /** Only runs created at or after this time. */
-  createdAfter?: Date;
+  createdAfter?: Date | undefined;
   /** Only runs created before this time. */
-  createdBefore?: Date;
+  createdBefore?: Date | undefined;
   /** At most this many runs, newest first. Default 100, at most 1000. */
-  limit?: number;
+  limit?: number | undefined;
   /** Only runs created before the run with this id (keyset pagination). */
-  after?: string;
+  after?: string | undefined;
 }
 
 /** A live worker process. */
@@ -88,5 +88,5 @@ export interface DeleteFinishedRunsOptions {
   /** Delete runs that finished longer ago than this, e.g. `'30d'`. */
   olderThan: Duration;
   /** Runs deleted per statement. Default 1,000. */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }

@@ -24,7 +24,7 @@ import {
   type ResolvedZartOptions,
   type ZartOptions,
 } from '../options/resolve-options';
-import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
+import type { WorkflowClass, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
@@ -55,18 +55,18 @@ export interface ForkOptions {
   /** The key of the first step to execute again (earlier checkpoints are reused). */
   fromStep: string;
   /** The new run's id. Default: `<id>-fork-<uuid>`. */
-  id?: string;
+  id?: string | undefined;
 }
 
 /** Options of `startWorkflow()`. */
 export interface StartWorkflowOptions {
   /** The run id and idempotency key: starting again with the same id returns the same run. Default: a UUID. */
-  id?: string;
+  id?: string | undefined;
   /**
    * Insert the run in the caller's transaction (a TypeORM EntityManager of it): the run exists
    * if and only if the transaction commits, and workers are woken at the commit.
    */
-  manager?: EntityManager;
+  manager?: EntityManager | undefined;
 }
 
 /** Starts and inspects runs; executes none. */
@@ -157,17 +157,16 @@ export class ZartClient {
    */
   async startWorkflow<W extends WorkflowClass<never, unknown>>(
     workflow: W,
-    input: WorkflowInput<W>,
-    options?: StartWorkflowOptions,
+    ...args: WorkflowStartArguments<W, StartWorkflowOptions>
   ): Promise<WorkflowHandle<WorkflowOutput<W>>>;
   async startWorkflow<TOutput = unknown>(
     workflow: string,
-    input: unknown,
+    input?: unknown,
     options?: StartWorkflowOptions,
   ): Promise<WorkflowHandle<TOutput>>;
   async startWorkflow(
     workflow: WorkflowClass<never, unknown> | string,
-    input: unknown,
+    input?: unknown,
     options: StartWorkflowOptions = {},
   ): Promise<WorkflowHandle<unknown>> {
     const db = this.connected();

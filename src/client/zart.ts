@@ -13,7 +13,7 @@ import { ZartClient } from './zart-client';
 /** Options of `shutdown()`. */
 export interface ShutdownOptions {
   /** How long in-flight runs may take to finish before they are handed back. Default: `worker.drain`. */
-  drain?: Duration;
+  drain?: Duration | undefined;
 }
 
 /** Starts, inspects and executes durable workflows. */

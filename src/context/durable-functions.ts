@@ -4,7 +4,7 @@ import { checkEventName, checkRunId } from '../storage/identifiers';
 import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
-import type { WorkflowClass, WorkflowInput, WorkflowOutput } from '../registry/declarations';
+import type { WorkflowClass, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
 import { checkCallOptions } from '../options/resolve-options';
 import { currentFrame, type RunScope } from './run-context';
 
@@ -31,7 +31,7 @@ export async function sleep(duration: Duration): Promise<void> {
 /** Options of `waitForEvent()`. */
 export interface WaitForEventOptions {
   /** Throw WaitTimeoutError when no event came within this long. Default: wait as long as it takes. */
-  timeout?: Duration;
+  timeout?: Duration | undefined;
 }
 
 /**
@@ -50,7 +50,7 @@ export async function waitForEvent<T = unknown>(name: string, options: WaitForEv
 /** Options of `startChild()`. */
 export interface StartChildOptions {
   /** The child's run id. Default: derived from the parent's id and the call, the same on every replay. */
-  id?: string;
+  id?: string | undefined;
 }
 
 /** A child run started with `startChild()`. */
@@ -69,8 +69,7 @@ export interface ChildHandle<TOutput> {
  */
 export async function startChild<W extends WorkflowClass<never, unknown>>(
   workflow: W,
-  input: WorkflowInput<W>,
-  options: StartChildOptions = {},
+  ...[input, options = {}]: WorkflowStartArguments<W, StartChildOptions>
 ): Promise<ChildHandle<WorkflowOutput<W>>> {
   const run = runOf('startChild');
   checkCallOptions(options, 'startChild(workflow, input, options)', "{ id: 'child-1' }");

@@ -9,6 +9,6 @@ import { declareStep } from '../registry/register-step';
 export function Step(options: StepOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const trampoline = declareStep(target.constructor as AnyClass, String(propertyKey), descriptor.value, options);
-    descriptor.value = trampoline as typeof descriptor.value;
+    descriptor.value = trampoline as NonNullable<typeof descriptor.value>;
   };
 }

@@ -18,11 +18,11 @@ export interface EmbeddedPostgresOptions {
    * `postgres` OS user; if that user cannot enter the folders above it, the cluster is kept in
    * `<tmpdir>/zart-embedded-postgres-data-<hash of this path>/` instead (and `log` says so).
    */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** TCP port on 127.0.0.1. Default `ZART_EMBEDDED_PORT`, else 54329. */
-  port?: number;
+  port?: number | undefined;
   /** Receives PostgreSQL's output and Zart's decisions, one line at a time. Default: silent. */
-  log?: (line: string) => void;
+  log?: ((line: string) => void) | undefined;
 }
 
 /** A running embedded server. */

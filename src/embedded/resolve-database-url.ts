@@ -7,16 +7,16 @@ import { startEmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-
 /** Options of `resolveDatabaseUrl`. */
 export interface ResolveDatabaseUrlOptions {
   /** Database created (if missing) on a local or embedded server. Default `zart_demo`. */
-  database?: string;
+  database?: string | undefined;
   /** Receives one line per decision (and the embedded server's output). Default: silent. */
-  log?: (line: string) => void;
+  log?: ((line: string) => void) | undefined;
   /**
    * Whether to try a server on 127.0.0.1:5432 before the embedded one. Default: true, unless the
    * environment variable `ZART_SKIP_LOCAL_POSTGRES` is `1` or `true`.
    */
-  probeLocal?: boolean;
+  probeLocal?: boolean | undefined;
   /** Where and on which port the embedded server runs (defaults as in `startEmbeddedPostgres`). */
-  embedded?: Pick<EmbeddedPostgresOptions, 'dataDir' | 'port'>;
+  embedded?: Pick<EmbeddedPostgresOptions, 'dataDir' | 'port'> | undefined;
 }
 
 /** Where the URL came from, and how to let go of it. */

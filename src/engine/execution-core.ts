@@ -31,7 +31,7 @@ export interface ExecutionServices {
   /** The workflows children may be started from. */
   registry: WorkflowRegistry;
   /** Only in a zart/testing environment: a skipped clock and crash points. */
-  testHooks?: TestHooks;
+  testHooks?: TestHooks | undefined;
 }
 
 /** @internal One execution of a run, as its step calls and durable waits see it. */

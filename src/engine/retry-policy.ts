@@ -9,15 +9,15 @@ export interface RetryPolicy {
   /** Attempts in all, the first included (1 = no retry). */
   maxAttempts: number;
   /** `'exponential'` (default) doubles the delay each attempt; `'fixed'` keeps `initialDelay`. */
-  backoff?: 'fixed' | 'exponential';
+  backoff?: 'fixed' | 'exponential' | undefined;
   /** Delay before the second attempt. Default `'1s'`. */
-  initialDelay?: Duration;
+  initialDelay?: Duration | undefined;
   /** Upper bound of the delay. Default `'1h'`. */
-  maxDelay?: Duration;
+  maxDelay?: Duration | undefined;
   /** Randomise each delay by up to this fraction (true = 0.2), so retries of many runs spread out. */
-  jitter?: boolean | number;
+  jitter?: boolean | number | undefined;
   /** Retry only errors for which this returns true. Default: every error. */
-  retryIf?: (error: unknown) => boolean;
+  retryIf?: ((error: unknown) => boolean) | undefined;
 }
 
 /** @internal */

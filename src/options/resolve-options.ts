@@ -19,17 +19,17 @@ import { unknownKeys } from './unknown-keys';
 /** Options of the worker inside a `Zart` instance. */
 export interface WorkerOptions {
   /** Runs executed at once by this process. Default 100. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Queues this worker claims from. Default `['default']`. */
-  queues?: string[];
+  queues?: string[] | undefined;
   /** How long a claim lasts without renewal; a dead worker's runs resume after it. Default `'30s'`. */
-  lease?: Duration;
+  lease?: Duration | undefined;
   /** How often to look for runnable runs when nothing wakes the worker. Default `'1s'`. */
-  pollInterval?: Duration;
+  pollInterval?: Duration | undefined;
   /** How long `shutdown()` waits for in-flight runs before handing them back. Default `'30s'`. */
-  drain?: Duration;
+  drain?: Duration | undefined;
   /** Durable waits up to this long are held in-process; longer ones release the worker. Default `'5s'`. */
-  maxInProcessWait?: Duration;
+  maxInProcessWait?: Duration | undefined;
 }
 
 /** Gives the instance that executes a run of `target`, at once or as a promise (a DI container). */
@@ -38,41 +38,41 @@ export type WorkflowResolver = (target: abstract new (...args: never[]) => objec
 /** Options of `new Zart(...)` and `new ZartClient(...)`. */
 export interface ZartOptions {
   /** postgres:// URL. Default: `DATABASE_URL`. */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** An application's TypeORM DataSource (postgres): Zart connects to the same database. */
-  dataSource?: DataSource;
+  dataSource?: DataSource | undefined;
   /** Schema of Zart's tables. Default `'zart'`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Run pending migrations at `start()`. Default true. */
-  migrate?: boolean;
+  migrate?: boolean | undefined;
   /** `false` for a process that only starts and inspects runs. */
-  worker?: false | WorkerOptions;
+  worker?: false | WorkerOptions | undefined;
   /**
    * Returns the instance that executes one run of a workflow class, or a promise of it (a DI
    * container). Called once per execution, so each run has its own instance. Default `new cls()`,
    * which is refused at `start()` for classes whose constructor takes arguments.
    */
-  resolve?: WorkflowResolver;
-  logger?: ZartLogger;
-  serializer?: Serializer;
+  resolve?: WorkflowResolver | undefined;
+  logger?: ZartLogger | undefined;
+  serializer?: Serializer | undefined;
   /** Error classes the default serializer rebuilds by name on replay in any process. */
-  errorClasses?: ErrorClass[];
+  errorClasses?: ErrorClass[] | undefined;
   /** Connections in Zart's pool. Default 10. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /** The largest value Zart stores. Default `{ maxValueSize: '16MB' }`. */
-  limits?: LimitsOptions;
+  limits?: LimitsOptions | undefined;
   /** Keep values over a threshold in the application's own store; checkpoints hold a reference. */
-  largeValues?: LargeValuesOptions;
+  largeValues?: LargeValuesOptions | undefined;
   /**
    * How long opening a connection (and waiting for a free one of the pool) may take before it
    * fails. Default `'10s'`.
    */
-  connectTimeout?: Duration;
+  connectTimeout?: Duration | undefined;
   /**
    * How long PostgreSQL lets one of Zart's statements run before cancelling it (`statement_timeout`
    * of Zart's connections; migrations are exempt). `0` turns it off. Default `'30s'`.
    */
-  statementTimeout?: Duration;
+  statementTimeout?: Duration | undefined;
 }
 
 /** @internal */

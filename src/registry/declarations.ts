@@ -18,6 +18,18 @@ export type WorkflowOutput<W> = W extends abstract new (...args: never[]) => { r
   ? Awaited<O>
   : never;
 
+/** The parameter list of a workflow class's `run()`: `[]` when it takes no input. */
+type RunParameters<W> = W extends abstract new (...args: never[]) => { run(...args: infer P): unknown } ? P : never;
+
+/**
+ * What follows the workflow class in `startWorkflow(W, ...)` and `startChild(W, ...)`: the input,
+ * which may be left out when `run()` takes none (or an optional one), then the options.
+ */
+export type WorkflowStartArguments<W, TOptions> =
+  [] extends RunParameters<W>
+    ? [input?: WorkflowInput<W>, options?: TOptions]
+    : [input: WorkflowInput<W>, options?: TOptions];
+
 /** Any class; `@Step` may decorate methods of any class. */
 export type AnyClass = abstract new (...args: never[]) => object;
 
@@ -27,38 +39,38 @@ export type InputClass<T = unknown> = new (...args: never[]) => T;
 /** Options of `@Workflow()` and `registerWorkflow()`. */
 export interface WorkflowOptions {
   /** Name stored on runs and used by `startWorkflow(name, ...)`. Default: the class name. */
-  name?: string;
+  name?: string | undefined;
   /** Recorded on each run, so operators see which code a run started under. */
-  version?: string;
+  version?: string | undefined;
   /** Only workers serving this queue claim its runs. Default `'default'`. */
-  queue?: string;
+  queue?: string | undefined;
   /** The input class to instantiate and validate. Default: the type of `run`'s parameter. */
-  input?: InputClass;
+  input?: InputClass | undefined;
   /** Run a failed run again from its checkpoints (failed steps run again). Default: no retry. */
-  retry?: RetryPolicy;
+  retry?: RetryPolicy | undefined;
   /** A deadline from the first start: past it the run fails with DeadlineExceededError. */
-  timeout?: Duration;
+  timeout?: Duration | undefined;
   /**
    * How many times in a row a run may be taken over from a dead worker without making progress
    * before its next step fails it with CrashLoopError instead of running (and killing a worker)
    * again. Default 10.
    */
-  maxRecoveries?: number;
+  maxRecoveries?: number | undefined;
 }
 
 /** Options of `@Step()`, `registerStep()` and `step()`. */
 export interface StepOptions {
   /** Name used in step keys (`name#n`). Default: `ClassName.method`. */
-  name?: string;
+  name?: string | undefined;
   /** Retry a failing step; attempts and the next attempt's time are persisted. Default: no retry. */
-  retry?: RetryPolicy;
+  retry?: RetryPolicy | undefined;
   /**
    * Run the step in a database transaction that also writes its checkpoint (`stepTransaction()`
    * gives its EntityManager): the step's writes and its checkpoint commit together, exactly once.
    */
-  transaction?: boolean;
+  transaction?: boolean | undefined;
   /** Bounds one attempt: past it the attempt fails with StepTimeoutError (retried like any error). */
-  timeout?: Duration;
+  timeout?: Duration | undefined;
 }
 
 /** @internal */

@@ -1,7 +1,7 @@
 // Turns a workflow input into an instance of the workflow's input class: validated with
 // class-validator at startWorkflow (before anything is written), instantiated when a run executes.
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError as ClassValidatorError } from 'class-validator';
+import { getMetadataStorage, validate, type ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError, type ValidationFailure } from '../errors';
 import type { RegisteredWorkflow } from './workflow-registry';
 
@@ -25,9 +25,17 @@ export async function prepareInput(workflow: RegisteredWorkflow, input: unknown)
     ]);
   }
   const instance = input instanceof cls ? input : plainToInstance(cls, input);
+  // An input class without any class-validator decorator has no rules to check: it is only
+  // instantiated. (forbidUnknownValues rejected every input of such a class with the message
+  // "undefined: an unknown value was passed to the validate function".)
+  if (!hasValidationRules(cls)) return instance;
   const errors = await validate(instance as object, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ValidationError(workflow.name, flatten(errors, ''));
   return instance;
+}
+
+function hasValidationRules(cls: abstract new (...args: never[]) => unknown): boolean {
+  return getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false).length > 0;
 }
 
 /** Instantiates without validating: for a stored input that was validated when the run started. */

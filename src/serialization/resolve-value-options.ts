@@ -12,13 +12,13 @@ export interface LimitsOptions {
    * output, an event payload, a child's input, a run's output or error. Larger ones are refused
    * with ValueTooLargeError. Default `'16MB'`; at most `'1GB'` (PostgreSQL's limit).
    */
-  maxValueSize?: ByteSize;
+  maxValueSize?: ByteSize | undefined;
 }
 
 /** Option `largeValues` of `new Zart(...)`: the claim check. */
 export interface LargeValuesOptions {
   /** Values larger than this (as stored JSON text) go to `store`. Default `'256kB'`. */
-  threshold?: ByteSize;
+  threshold?: ByteSize | undefined;
   store: LargeValueStore;
 }
 
@@ -31,7 +31,7 @@ const minimumBytes = 1024;
 
 /** @internal */
 export function resolveValueOptions(
-  options: { limits?: LimitsOptions; largeValues?: LargeValuesOptions },
+  options: { limits?: LimitsOptions | undefined; largeValues?: LargeValuesOptions | undefined },
   problems: string[],
 ): ValueSettings {
   const size = (value: ByteSize, what: string): number | undefined => {

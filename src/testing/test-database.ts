@@ -26,7 +26,7 @@ export interface TestDatabase {
 /** Options of `createTestDatabase`. */
 export interface CreateTestDatabaseOptions {
   /** Server to create the database on. Default `ZART_TEST_SERVER_URL`, else `DATABASE_URL`. */
-  serverUrl?: string;
+  serverUrl?: string | undefined;
 }
 
 const postgresImage = 'postgres:17-alpine';

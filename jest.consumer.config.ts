@@ -1,0 +1,21 @@
+// The consumer checks: zart as an application sees it, installed from the packed tarball into
+// scratch projects (CommonJS and ESM, `zart init` output, every code block of the docs). Kept out
+// of `npm test`: they install from the npm registry and take minutes. `npm run check:consumer`.
+import type { Config } from 'jest';
+
+const config: Config = {
+  globalSetup: '<rootDir>/test/consumer/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/consumer/support/global-teardown.ts',
+  testTimeout: 10 * 60_000,
+  projects: [
+    {
+      displayName: 'consumer',
+      preset: 'ts-jest',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] },
+      testMatch: ['<rootDir>/test/consumer/**/*.test.ts'],
+    },
+  ],
+};
+
+export default config;
