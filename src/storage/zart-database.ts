@@ -7,6 +7,7 @@ import { zartMigrations } from '../../migrations';
 import { joinStepTransactions } from '../context/join-step-transactions';
 import { ConfigurationError, DatabaseTimeoutError, describeCause } from '../errors';
 import { zartEntities } from './entities';
+import { guardPoolClients } from './guard-pool-clients';
 
 /** Schema-qualified, quoted table names, for SQL text. */
 export interface Tables {
@@ -112,6 +113,7 @@ export class ZartDatabase {
     }
     // The application's repositories and manager join the transactions of transactional steps.
     if (connection.kind === 'dataSource') joinStepTransactions(connection.dataSource);
+    guardPoolClients((dataSource.driver as PostgresDriver).master as Pool);
     return new ZartDatabase(
       dataSource,
       schema,
@@ -132,6 +134,8 @@ export class ZartDatabase {
           'Call dataSource.initialize() before workflows with transactional steps run.',
       );
     }
+    // Zart's transactional steps take the application's clients the same way as its own.
+    guardPoolClients((this.appDataSource.driver as PostgresDriver).master as Pool);
     return this.appDataSource;
   }
 

@@ -9,6 +9,8 @@ export interface ChildHandle {
   readonly process: ChildProcess;
   /** Resolves when the child prints `line` (rejects if it exits first or after `timeoutMs`). */
   waitForLine(line: string, timeoutMs?: number): Promise<void>;
+  /** Everything the child printed to stdout. */
+  stdout(): string;
   /** Everything the child printed to stderr. */
   stderr(): string;
   /** Resolves with the exit code or signal. */
@@ -41,6 +43,7 @@ export function spawnTypeScript(entry: string, env: Record<string, string>, prel
   );
   return {
     process: child,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
     waitForLine(line, timeoutMs = 30_000) {
