@@ -10,6 +10,11 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
 const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const pattern = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
+/** Whether `text` is a duration string such as `'30m'` (as written: no surrounding spaces). */
+export function isDurationText(text: string): boolean {
+  return pattern.test(text);
+}
+
 /** Milliseconds of `duration`; `what` names the option in the error when it is malformed. */
 export function parseDuration(duration: unknown, what: string): number {
   if (typeof duration === 'number') {

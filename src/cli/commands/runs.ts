@@ -2,7 +2,7 @@
 // on one (cancel, resume, fork).
 import type { Command } from 'commander';
 import type { StepCheckpoint, WorkflowRun } from '../../client/workflow-run';
-import { parseDuration } from '../../duration/parse-duration';
+import { isDurationText, parseDuration } from '../../duration/parse-duration';
 import { runStatuses, type RunStatus } from '../../storage/entities';
 import type { CliContext } from '../cli-context';
 import { UsageError } from '../cli-context';
@@ -238,7 +238,7 @@ function errorLine(error: unknown): string {
 
 // A duration ago (by this machine's clock, which is fine for a filter) or an absolute time.
 function pointInTime(text: string, flag: string): Date {
-  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(text)) return new Date(Date.now() - parseDuration(text, flag));
+  if (isDurationText(text)) return new Date(Date.now() - parseDuration(text, flag));
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(`${flag} must be a duration ago (30m, 2h, 7d) or an ISO 8601 time, got "${text}".`);
