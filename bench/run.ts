@@ -1,7 +1,7 @@
-// `npm run bench`: runs W1, W2 and W4 side by side on one PostgreSQL and prints the table that
+// `npm run bench`: runs W1 to W5 side by side on one PostgreSQL and prints the table that
 // docs/performance.md records. The server is DATABASE_URL's, else a local or embedded one (as the
 // demo); the bench makes its own databases there and drops them at the end. Knobs: BENCH_QUICK=1,
-// BENCH_ONLY=w1,w2,w4, BENCH_SYSTEMS=raw,zart,dbos, BENCH_JSON=file,
+// BENCH_ONLY=w1,w2,w3,w4,w5, BENCH_SYSTEMS=raw,zart,dbos, BENCH_JSON=file,
 // BENCH_KEEP_DATABASES=1, and the per-workload ones below.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { ChildProcess } from 'node:child_process';
@@ -18,17 +18,21 @@ import { formatTable, type TableRow } from './format-table';
 import { median } from './median';
 import { runW1, type W1Result } from './w1-step-latency';
 import { runW2, type W2Result } from './w2-throughput';
+import { runW3, type W3Result } from './w3-sleepers';
 import { runW4, type W4Figures } from './w4-crash-recovery';
+import { runW5, type W5Result } from './w5-fan-out';
 
 const quick = process.env.BENCH_QUICK === '1';
 const env = (name: string, full: number, short: number): number => Number(process.env[name] ?? (quick ? short : full));
 const list = <T extends string>(name: string, all: readonly T[]): Set<T> =>
   new Set((process.env[name]?.split(',').map((s) => s.trim()) ?? all).filter((s): s is T => all.includes(s as T)));
 
-const workloads = list('BENCH_ONLY', ['w1', 'w2', 'w4'] as const);
+const workloads = list('BENCH_ONLY', ['w1', 'w2', 'w3', 'w4', 'w5'] as const);
 const systems = list('BENCH_SYSTEMS', ['raw', 'dbos', 'zart'] as const);
 const w1Runs = env('BENCH_W1_RUNS', 30, 8);
 const w2 = { workflows: env('BENCH_W2_WORKFLOWS', 2000, 400), rounds: env('BENCH_W2_ROUNDS', 4, 2) };
+const w3 = { sleepers: env('BENCH_W3_SLEEPERS', 5000, 1000), timeoutMs: 300_000 };
+const w5 = { pages: env('BENCH_W5_PAGES', 10_000, 2000), batchSize: env('BENCH_W5_BATCH', 500, 500) };
 const w4 = {
   workflows: env('BENCH_W4_WORKFLOWS', 500, 200),
   steps: 10,
@@ -71,13 +75,16 @@ async function main(): Promise<void> {
   const results: {
     w1?: W1Result;
     w2?: W2Result;
+    w3?: W3Result;
+    w5?: W5Result;
     w4?: Partial<Record<'zart' | 'dbos', W4Figures>>;
     w4Samples?: Record<'zart' | 'dbos', W4Figures[]>;
   } = {};
   try {
     console.log(`zart bench on ${server.source} PostgreSQL, ${cpus().length} cores, Node ${process.version}`);
     await warnIfBusy();
-    if (systems.has('dbos') && (workloads.has('w1') || workloads.has('w2'))) {
+    const inProcess = workloads.has('w1') || workloads.has('w2') || workloads.has('w3') || workloads.has('w5');
+    if (systems.has('dbos') && inProcess) {
       DBOS.setConfig(dbosBenchConfig(context.dbosSystemUrl));
       await DBOS.launch();
       dbosLaunched = true;
@@ -89,6 +96,14 @@ async function main(): Promise<void> {
     if (workloads.has('w2')) {
       console.log(`W2: ${w2.workflows} workflows x 5 trivial steps, 32 in flight, ${w2.rounds} rounds ...`);
       results.w2 = await runW2(context, w2);
+    }
+    if (workloads.has('w3')) {
+      console.log(`W3: ${w3.sleepers} workflows parked in a durable sleep, heap held ...`);
+      results.w3 = await runW3(context, w3);
+    }
+    if (workloads.has('w5')) {
+      console.log(`W5: one parent, ${w5.pages} child pages x 4 steps, in batches of ${w5.batchSize} ...`);
+      results.w5 = await runW5(context, w5);
     }
     if (dbosLaunched) {
       await DBOS.shutdown();
@@ -139,10 +154,16 @@ async function main(): Promise<void> {
     }
   }
   if (process.env.BENCH_JSON)
-    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ w1Runs, w2, w4, results }, null, 2));
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ w1Runs, w2, w3, w4, w5, results }, null, 2));
 }
 
-function rows(results: { w1?: W1Result; w2?: W2Result; w4?: Partial<Record<'zart' | 'dbos', W4Figures>> }): TableRow[] {
+function rows(results: {
+  w1?: W1Result;
+  w2?: W2Result;
+  w3?: W3Result;
+  w5?: W5Result;
+  w4?: Partial<Record<'zart' | 'dbos', W4Figures>>;
+}): TableRow[] {
   const out: TableRow[] = [];
   const per = <T>(r: Partial<Record<BenchSystem, T>> | undefined, pick: (v: T) => number) => ({
     raw: r?.raw === undefined ? undefined : pick(r.raw),
@@ -170,6 +191,25 @@ function rows(results: { w1?: W1Result; w2?: W2Result; w4?: Partial<Record<'zart
     out.push({ label: 'W2 statements per step', ...per(results.w2, (v) => v.queriesPerStep), digits: 2 });
     out.push({ label: 'W2 Node CPU ms per step', ...per(results.w2, (v) => v.nodeCpuMsPerStep), digits: 3 });
     out.push({ label: 'W2 PostgreSQL CPU ms per step', ...per(results.w2, (v) => v.postgresCpuMsPerStep), digits: 3 });
+  }
+  if (results.w3) {
+    out.push({
+      label: `W3 heap MB held by ${w3.sleepers} sleepers`,
+      ...per(results.w3, (v) => v.heapGrowthMb),
+      digits: 1,
+      ratios: true,
+      target: { text: 'zart < 5 MB', met: (v) => (v.zart === undefined ? undefined : v.zart < 5) },
+    });
+    out.push({ label: 'W3 s until all asleep', ...per(results.w3, (v) => v.secondsToAsleep), digits: 1 });
+  }
+  if (results.w5) {
+    out.push({
+      label: 'W5 pages/s (4 steps a page)',
+      ...per(results.w5, (v) => v.pagesPerSecond),
+      digits: 0,
+      ratios: true,
+      target: { text: 'zart >= 2,500', met: (v) => (v.zart === undefined ? undefined : v.zart >= 2500) },
+    });
   }
   if (results.w4) {
     const w4r = results.w4 as Partial<Record<BenchSystem, W4Figures>>;
