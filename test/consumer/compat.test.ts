@@ -1,14 +1,15 @@
 // The TypeORM and NestJS compatibility check (`npm run compat`, part of `npm run check:consumer`):
 // one scratch application per supported TypeORM line (the latest 0.3 and the latest 1.x) installs
 // the packed tarball with --strict-peer-deps beside its own TypeORM and Nest 11 (@nestjs/common,
-// core, platform-express, @nestjs/typeorm), compiles test/compat/app/*.ts with strict tsc under
-// `module: nodenext` (as `tsc --init` writes it; library declarations checked
-// against this TypeORM), and runs a transactional step whose repository write commits with the
-// checkpoint and rolls back on a throw: without Nest (main.ts) and through ZartModule with
-// @InjectRepository (nest-main.ts). Both apps are CommonJS. The app on 0.3 is an existing Nest 11
-// app (@nestjs/typeorm 11); the app on 1.x a new one, with what `npm install @nestjs/typeorm` gives
-// today (12: an ES module package, loaded through Node's require(esm), which tsc accepts under
-// `module: nodenext` since TypeScript 5.8 and rejects under `node16` with TS1479).
+// core, platform-express, @nestjs/typeorm), compiles test/compat/app/*.ts with strict tsc (library
+// declarations checked against this TypeORM and Nest), and runs a transactional step whose
+// repository write commits with the checkpoint and rolls back on a throw: without Nest (main.ts)
+// and through ZartModule with @InjectRepository (nest-main.ts). Both apps are CommonJS. The app on
+// 0.3 is an existing Nest 11 app: @nestjs/typeorm 11, `module: commonjs` (node10 resolution, where
+// `zart/nestjs` needs package.json's typesVersions). The app on 1.x is a new one: `module: nodenext`
+// as `tsc --init` writes it, and what `npm install @nestjs/typeorm` gives today (12: an ES module
+// package, loaded through Node's require(esm), which tsc accepts under nodenext since TypeScript
+// 5.8 and rejects under node16 with TS1479).
 // ZART_COMPAT_TYPEORM (comma separated, e.g. `typeorm@0.3.20`) checks other TypeORM versions, such
 // as the oldest one supported, with the latest @nestjs/typeorm; ZART_COMPAT_KEEP=1 keeps the apps.
 import { readFileSync } from 'node:fs';
@@ -20,14 +21,17 @@ import { createScratchProject, typescriptVersion, type ScratchProject } from './
 interface CompatApp {
   typeorm: string;
   nestTypeorm: string;
+  /** `commonjs` (node10 resolution, Nest's classic starter) or `nodenext` (`tsc --init`'s). */
+  module: 'commonjs' | 'nodenext';
 }
 
 const apps: CompatApp[] = process.env.ZART_COMPAT_TYPEORM?.split(',').map((typeorm) => ({
   typeorm,
   nestTypeorm: '@nestjs/typeorm',
+  module: 'nodenext' as const,
 })) ?? [
-  { typeorm: 'typeorm@^0.3', nestTypeorm: '@nestjs/typeorm@^11' },
-  { typeorm: 'typeorm@^1', nestTypeorm: '@nestjs/typeorm' },
+  { typeorm: 'typeorm@^0.3', nestTypeorm: '@nestjs/typeorm@^11', module: 'commonjs' },
+  { typeorm: 'typeorm@^1', nestTypeorm: '@nestjs/typeorm', module: 'nodenext' },
 ];
 
 const own = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
@@ -35,11 +39,10 @@ const own = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8'
 };
 const appSource = (file: string): string => readFileSync(join(repositoryRoot, 'test', 'compat', 'app', file), 'utf8');
 
-const tsconfig = {
+const tsconfig = (module: CompatApp['module']): unknown => ({
   compilerOptions: {
     target: 'ES2022',
-    module: 'nodenext',
-    moduleResolution: 'nodenext',
+    module,
     outDir: 'dist',
     strict: true,
     experimentalDecorators: true,
@@ -49,7 +52,7 @@ const tsconfig = {
     types: ['node'],
   },
   include: ['src'],
-};
+});
 
 /** What the app installs beside zart: its database stack, and Nest 11 as `nest new` plus `npm i @nestjs/typeorm` give it. */
 const appPackages = ({ typeorm, nestTypeorm }: CompatApp): string[] => [
@@ -73,7 +76,7 @@ function installedVersion(project: ScratchProject, name: string): string {
   return (JSON.parse(manifest) as { version: string }).version;
 }
 
-describe.each(apps.map((app) => [`${app.typeorm} and ${app.nestTypeorm}`, app] as const))(
+describe.each(apps.map((app) => [`${app.typeorm}, ${app.nestTypeorm}, module ${app.module}`, app] as const))(
   'an app on %s',
   (_name, app) => {
     let project: ScratchProject;
@@ -81,7 +84,7 @@ describe.each(apps.map((app) => [`${app.typeorm} and ${app.nestTypeorm}`, app] a
     beforeAll(async () => {
       project = createScratchProject(`compat-${app.typeorm.replace(/[^a-z0-9.]+/gi, '-')}`, {
         'package.json': JSON.stringify({ name: 'zart-compat-app', version: '0.0.0', private: true }, null, 2),
-        'tsconfig.json': JSON.stringify(tsconfig, null, 2),
+        'tsconfig.json': JSON.stringify(tsconfig(app.module), null, 2),
         'src/main.ts': appSource('main.ts'),
         'src/nest-main.ts': appSource('nest-main.ts'),
       });
