@@ -1,6 +1,7 @@
 // The consumer checks: zart as an application sees it, installed from the packed tarball into
-// scratch projects (CommonJS and ESM, `zart init` output, every code block of the docs). Kept out
-// of `npm test`: they install from the npm registry and take minutes. `npm run check:consumer`.
+// scratch projects (CommonJS and ESM, `zart init` output, every code block of the docs, apps on
+// TypeORM 0.3 and 1.x with and without Nest). Kept out of `npm test`: they install from the npm
+// registry and take minutes. `npm run check:consumer`; CI runs them as its second step (.ci/run).
 import type { Config } from 'jest';
 
 const config: Config = {

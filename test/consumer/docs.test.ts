@@ -50,7 +50,9 @@ beforeAll(async () => {
     files[file] = (block.context ?? '') + block.code;
   }
   project = createScratchProject('docs', files);
-  // What the docs' install lines name, the test runner of the Testing page included.
+  // What the docs' install lines name: the test runner of the Testing page, a Nest 11 app with
+  // @nestjs/typeorm and @nestjs/config for the NestJS page, the S3 client of the large-values store,
+  // pg for the crash-test fixture.
   await installConsumerPackages(project, packedTarball(), [
     'class-transformer',
     'typeorm',
@@ -58,6 +60,16 @@ beforeAll(async () => {
     'jest@29',
     'ts-jest@29',
     '@types/jest@29',
+    '@nestjs/common@^11',
+    '@nestjs/core@^11',
+    '@nestjs/platform-express@^11',
+    '@nestjs/testing@^11',
+    '@nestjs/typeorm',
+    '@nestjs/config',
+    'rxjs@^7',
+    '@aws-sdk/client-s3',
+    'pg',
+    '@types/pg',
   ]);
   const result = await project.run('npx', ['tsc', '-p', '.']);
   compileOutput = result.stdout;

@@ -120,7 +120,8 @@ describe.each(['cjs', 'esm'] as const)('a %s project', (kind) => {
 
   test('the zart bin answers --help', async () => {
     const result = await project.mustRun('npx', ['zart', '--help']);
-    expect(result.stdout).toContain('Usage: zart <command>');
+    expect(result.stdout).toMatch(/^Usage: zart \[options\] \[command\]/);
+    expect(result.stdout).toMatch(/^ {2}migrate\b/m);
   });
 
   test('with --enable-source-maps, stack frames in zart point at shipped .ts files', async () => {
