@@ -164,11 +164,11 @@ describe('queues', () => {
     const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     expect(started).toHaveLength(1);
     expect(refused).toHaveLength(29);
-    const winner = (started[0] as PromiseFulfilledResult<{ id: string }>).value.id;
+    const winner = started[0]!.value.id;
     for (const error of refused) expect(error).toMatchObject({ name: 'RunDeduplicatedError', existingRunId: winner });
     const { rows } = await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE deduplication_key = 'race'");
     expect(rows[0].n).toBe(1);
-    await clients[0]!.cancel(winner);
+    await clients[0].cancel(winner);
   });
 
   it('refuse resuming a run whose de-duplication key another live run holds', async () => {
