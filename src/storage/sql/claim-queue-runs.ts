@@ -14,13 +14,14 @@ import type { ClaimedRun } from './claim-runs';
 // statement's own timestamp; the log is pruned to the last period as it goes. statement_timestamp()
 // rather than now(): now() is when the transaction began, before the wait for the lock.
 // The head of the queue is read through runs_claimable_idx in claim order, skipping partitions
-// that are full; runs_queue_running_idx counts the running ones.
+// that are full; runs_queue_running_idx counts the running ones. Runs without a partition key
+// form the partition '' (an empty key is refused at the start), so partitions join by equality.
 /** @internal The statement text, exported for EXPLAIN in tests and benchmarks. */
 export const claimQueueSql = (t: { runs: string; steps: string; queueStarts: string }) => `
 WITH running AS (
-  SELECT partition_key FROM ${t.runs} WHERE status = 'running' AND queue = $2
-), full_partitions AS (
-  SELECT partition_key FROM running GROUP BY partition_key HAVING count(*) >= $10::int
+  SELECT coalesce(partition_key, '') AS partition FROM ${t.runs} WHERE status = 'running' AND queue = $2
+), running_partitions AS (
+  SELECT partition, count(*)::int AS n FROM running GROUP BY partition
 ), recent_starts AS (
   SELECT count(*)::int AS n, min(started_at) AS oldest FROM ${t.queueStarts}
   WHERE $8::int IS NOT NULL AND queue = $2
@@ -29,18 +30,20 @@ WITH running AS (
   SELECT greatest(0, least($4::int, coalesce($7::int - (SELECT count(*)::int FROM running), $4::int))) AS runs,
          coalesce($8::int - (SELECT n FROM recent_starts), $4::int) AS starts
 ), head AS (
-  SELECT id, partition_key, priority, available_at, started_at IS NULL AS first_start
-  FROM ${t.runs} r
+  SELECT id, coalesce(partition_key, '') AS partition, priority, available_at, started_at IS NULL AS first_start
+  FROM ${t.runs}
   WHERE status IN ('pending', 'waiting') AND available_at <= statement_timestamp()
     AND queue = $2 AND workflow = ANY($3::text[])
-    AND NOT EXISTS (SELECT 1 FROM full_partitions f WHERE f.partition_key IS NOT DISTINCT FROM r.partition_key)
+    AND ($10::int IS NULL
+         OR coalesce(partition_key, '') NOT IN (SELECT partition FROM running_partitions WHERE n >= $10::int))
   ORDER BY priority DESC, available_at
-  LIMIT $11
+  -- Past the runs there is room for only when some of them may be skipped (partitions, rate).
+  LIMIT CASE WHEN $10::int IS NULL AND $8::int IS NULL THEN (SELECT runs FROM room) ELSE $11 END
 ), within_partitions AS (
   SELECT * FROM (
-    SELECT h.*, row_number() OVER (PARTITION BY partition_key ORDER BY priority DESC, available_at, id)
-                + (SELECT count(*) FROM running x WHERE x.partition_key IS NOT DISTINCT FROM h.partition_key) AS nth
-    FROM head h
+    SELECT h.*, row_number() OVER (PARTITION BY h.partition ORDER BY priority DESC, available_at, id)
+                + coalesce(p.n, 0) AS nth
+    FROM head h LEFT JOIN running_partitions p ON p.partition = h.partition
   ) ranked
   WHERE $10::int IS NULL OR nth <= $10::int
 ), within_rate AS (
