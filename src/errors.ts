@@ -526,4 +526,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   ShutdownError,
   DatabaseTimeoutError,
   EmbeddedPostgresError,
+  RunDeduplicatedError,
 ];
