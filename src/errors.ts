@@ -111,6 +111,29 @@ export class RunIdConflictError extends ZartError {
 }
 named(RunIdConflictError, 'RunIdConflictError');
 
+/**
+ * `startWorkflow` was given a `deduplicationKey` that a pending, running or waiting run of the same
+ * workflow holds: no run was started. `existingRunId` is the live run.
+ */
+export class RunDeduplicatedError extends ZartError {
+  readonly workflow: string;
+  readonly deduplicationKey: string;
+  readonly existingRunId: string;
+
+  constructor(workflow: string, deduplicationKey: string, existingRunId: string) {
+    super(
+      'ZART_RUN_DEDUPLICATED',
+      `Run "${existingRunId}" of workflow "${workflow}" with deduplicationKey ${JSON.stringify(deduplicationKey)} is ` +
+        'still pending, running or waiting, so no run was started. Await that run with ' +
+        'getHandle(error.existingRunId).result(), or start again once it has finished.',
+    );
+    this.workflow = workflow;
+    this.deduplicationKey = deduplicationKey;
+    this.existingRunId = existingRunId;
+  }
+}
+named(RunDeduplicatedError, 'RunDeduplicatedError');
+
 /** A function that needs a running workflow (`currentRun`, `currentStep`) was called outside one. */
 export class NotInWorkflowError extends ZartError {
   constructor(fn: string) {
@@ -503,4 +526,5 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   ShutdownError,
   DatabaseTimeoutError,
   EmbeddedPostgresError,
+  RunDeduplicatedError,
 ];

@@ -41,6 +41,7 @@ export { currentRun, currentStep, stepTransaction } from './context/current-run'
 export type { RunInfo, StepInfo } from './context/run-context';
 export type { Duration } from './duration/parse-duration';
 export type { ZartOptions, WorkerOptions, WorkflowResolver } from './options/resolve-options';
+export type { QueueOptions, RateLimitOptions } from './queues/resolve-queue-options';
 export type { ZartLogger } from './logging/zart-logger';
 export { DefaultSerializer, type Serializer, type StoredValue, type ErrorClass } from './serialization/serializer';
 export type { LimitsOptions, LargeValuesOptions } from './serialization/resolve-value-options';
@@ -53,6 +54,7 @@ export {
   WorkflowNotRegisteredError,
   RunNotFoundError,
   RunIdConflictError,
+  RunDeduplicatedError,
   InvalidRunStateError,
   NotInWorkflowError,
   NonDeterminismError,

@@ -2,7 +2,7 @@
 // worker. Both validate inputs before writing, and both can await any run's result.
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseDuration } from '../duration/parse-duration';
 import { checkEventName, checkExistingRunId, checkRunId, checkStepKey } from '../storage/identifiers';
@@ -10,6 +10,7 @@ import {
   ConfigurationError,
   DeadlineExceededError,
   InvalidRunStateError,
+  RunDeduplicatedError,
   RunIdConflictError,
   RunNotFoundError,
   ShutdownError,
@@ -26,6 +27,7 @@ import {
 } from '../options/resolve-options';
 import type { WorkflowClass, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
+import { resolveRunPlacement, type RunPlacementOptions } from '../queues/resolve-run-placement';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { EventEntity, RunEntity, runStatuses, StepCheckpointEntity, type RunStatus } from '../storage/entities';
@@ -59,7 +61,7 @@ export interface ForkOptions {
 }
 
 /** Options of `startWorkflow()`. */
-export interface StartWorkflowOptions {
+export interface StartWorkflowOptions extends RunPlacementOptions {
   /** The run id and idempotency key: starting again with the same id returns the same run. Default: a UUID. */
   id?: string | undefined;
   /**
@@ -174,6 +176,7 @@ export class ZartClient {
     const definition = this.registry!.get(workflow);
     const id = options.id ?? randomUUID();
     checkRunId(id, 'startWorkflow({ id })');
+    const placement = resolveRunPlacement(options, 'startWorkflow(workflow, input, options)');
     const prepared = await prepareInput(definition, input);
     const { serializer } = this.options;
     const encoded = serializer.encode(prepared, `the input of workflow "${definition.name}"`);
@@ -186,12 +189,15 @@ export class ZartClient {
       input: stored,
       timeoutMs: definition.timeoutMs,
     };
-    const result = await insertRun(db, newRun, options.manager);
+    const result = await insertRun(db, newRun, placement, options.manager);
+    if ('duplicateOf' in result) {
+      throw new RunDeduplicatedError(definition.name, placement.deduplicationKey!, result.duplicateOf);
+    }
     if (!result.inserted && result.workflow !== definition.name) {
       throw new RunIdConflictError(id, result.workflow, definition.name);
     }
     // In the caller's transaction, the NOTIFY sent with the insert wakes workers at commit.
-    if (result.inserted && !options.manager) this.runStarted(id);
+    if (result.inserted && !options.manager) this.runStarted(id, result.startsInMs);
     return this.getHandle(id, definition.name);
   }
 
@@ -330,7 +336,21 @@ export class ZartClient {
   async resume<TOutput = unknown>(id: string): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
     checkExistingRunId(id, 'resume(id)');
-    if (!(await resumeRun(db, id))) {
+    const resumed = await resumeRun(db, id).catch(async (error: unknown) => {
+      // Its de-duplication key is held by another live run now: runs_deduplication_idx refuses.
+      if ((error as { constraint?: unknown }).constraint !== 'runs_deduplication_idx') throw error;
+      const run = await this.requireRun(id);
+      const live = await db.dataSource.getRepository(RunEntity).findOne({
+        where: {
+          workflow: run.workflow,
+          deduplicationKey: run.deduplicationKey!,
+          status: In(['pending', 'running', 'waiting']),
+        },
+        select: { id: true },
+      });
+      throw new RunDeduplicatedError(run.workflow, run.deduplicationKey!, live?.id ?? '');
+    });
+    if (!resumed) {
       const run = await this.requireRun(id);
       throw new InvalidRunStateError(id, run.status, 'resume', 'failed or cancelled');
     }
@@ -439,8 +459,11 @@ export class ZartClient {
     return false;
   }
 
-  /** @internal Called after a new run row is committed: wake the workers (coalesced per tick). */
-  protected runStarted(_id: string): void {
+  /**
+   * @internal Called after a new run row is committed: wake the workers (coalesced per tick). A
+   * delayed run is found by the workers' poll (and by this process's timer, see Zart).
+   */
+  protected runStarted(_id: string, _startsInMs: number): void {
     void this.wakeUps?.publish();
   }
 

@@ -47,6 +47,7 @@ export class Zart extends ZartClient {
       },
       this.registry!,
       workerOptions,
+      this.options.queues,
     );
     this.worker = worker;
     try {
@@ -86,10 +87,17 @@ export class Zart extends ZartClient {
     return undefined;
   }
 
-  /** @internal A run started here starts here at once when the worker has room; else wake others. */
-  protected override runStarted(id: string): void {
+  /**
+   * @internal A run started here starts here at once when the worker has room; else wake others.
+   * A delayed run wakes this worker when it is due (other workers find it at their poll).
+   */
+  protected override runStarted(id: string, startsInMs: number): void {
+    if (startsInMs > 0) {
+      this.worker?.wakeAfter(startsInMs);
+      return;
+    }
     if (this.worker?.hasCapacity) this.worker.nudge();
-    else super.runStarted(id);
+    else super.runStarted(id, startsInMs);
   }
 
   /** @internal */

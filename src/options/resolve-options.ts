@@ -13,6 +13,7 @@ import {
 import { DefaultSerializer, type ErrorClass, type Serializer } from '../serialization/serializer';
 import { ValueSerializer } from '../serialization/value-serializer';
 import type { DatabaseConnection } from '../storage/zart-database';
+import { resolveQueueOptions, type QueueOptions, type ResolvedQueues } from '../queues/resolve-queue-options';
 import { showValue } from './show-value';
 import { unknownKeys } from './unknown-keys';
 
@@ -20,7 +21,7 @@ import { unknownKeys } from './unknown-keys';
 export interface WorkerOptions {
   /** Runs executed at once by this process. Default 100. */
   concurrency?: number | undefined;
-  /** Queues this worker claims from. Default `['default']`. */
+  /** Queues this worker claims from. Default `'default'` and every queue of the `queues` option. */
   queues?: string[] | undefined;
   /** How long a claim lasts without renewal; a dead worker's runs resume after it. Default `'30s'`. */
   lease?: Duration | undefined;
@@ -73,6 +74,12 @@ export interface ZartOptions {
    * of Zart's connections; migrations are exempt). `0` turns it off. Default `'30s'`.
    */
   statementTimeout?: Duration | undefined;
+  /**
+   * Queues with flow control by name, e.g. `{ emails: { concurrency: 5, rateLimit: { limit: 100,
+   * period: '1m' } } }`; a workflow joins one with `@Workflow({ queue })`. Declare the same limits
+   * in every process that serves or starts runs of the queue (docs/queues-and-schedules.md).
+   */
+  queues?: Record<string, QueueOptions> | undefined;
 }
 
 /** @internal */
@@ -97,6 +104,8 @@ export interface ResolvedZartOptions {
   readonly logger: ZartLogger;
   /** The configured serializer with the `limits` and `largeValues` options. */
   readonly serializer: ValueSerializer;
+  /** The `queues` option: declared names, and the limits of the limited ones. */
+  readonly queues: ResolvedQueues;
 }
 
 const zartKeys = [
@@ -114,6 +123,7 @@ const zartKeys = [
   'largeValues',
   'connectTimeout',
   'statementTimeout',
+  'queues',
 ];
 const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain', 'maxInProcessWait'];
 
@@ -174,6 +184,8 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
     problems.push(`migrate must be true or false, got ${showValue(options.migrate)}.`);
 
+  const queues = resolveQueueOptions(options.queues, problems);
+
   let worker: ResolvedWorkerOptions | false = false;
   if (options.worker !== undefined && options.worker !== false && !isObject(options.worker)) {
     problems.push(`worker must be false or an object of worker options, got ${showValue(options.worker)}.`);
@@ -183,10 +195,11 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     const concurrency = orDefault(w.concurrency, 100);
     if (!Number.isInteger(concurrency) || concurrency < 1)
       problems.push(`worker.concurrency must be a positive integer, got ${showValue(w.concurrency)}.`);
-    const queues: unknown = orDefault(w.queues, ['default']);
-    const queueList = Array.isArray(queues) ? (queues as unknown[]) : [];
+    // Declaring a queue says this process works on it, unless worker.queues says otherwise.
+    const served: unknown = orDefault(w.queues, [...new Set(['default', ...queues.names])]);
+    const queueList = Array.isArray(served) ? (served as unknown[]) : [];
     if (queueList.length === 0 || queueList.some((q) => typeof q !== 'string' || !q || q.includes('\u0000'))) {
-      problems.push(`worker.queues must be a non-empty array of queue names, got ${showValue(queues)}.`);
+      problems.push(`worker.queues must be a non-empty array of queue names, got ${showValue(served)}.`);
     }
     worker = Object.freeze({
       concurrency,
@@ -237,6 +250,7 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     resolvesWithNew: options.resolve === undefined,
     logger: options.logger ?? consoleLogger,
     serializer: new ValueSerializer(options.serializer ?? new DefaultSerializer(options.errorClasses ?? []), values),
+    queues,
   });
 }
 

@@ -12,7 +12,9 @@ import { RunExecution } from '../engine/run-execution';
 import type { ResolvedWorkerOptions } from '../options/resolve-options';
 import { zartVersion } from '../options/zart-version';
 import type { WorkflowRegistry } from '../registry/workflow-registry';
+import type { ResolvedQueues } from '../queues/resolve-queue-options';
 import { claimRuns, type ClaimedRun } from '../storage/sql/claim-runs';
+import { claimQueueRuns } from '../storage/sql/claim-queue-runs';
 import type { RunOutcome } from '../storage/sql/finish-run';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
@@ -38,12 +40,21 @@ export class Worker {
   private renewing = false;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = 0;
+  /** What one claim round claims from, in turn: the unlimited queues together, then each limited queue. */
+  private readonly claimOrder: Array<{ unlimited: readonly string[] } | { limited: string }>;
+  private claimTurn = 0;
 
   constructor(
     private readonly services: ExecutionServices,
     private readonly registry: WorkflowRegistry,
     private readonly options: ResolvedWorkerOptions,
+    private readonly queues: ResolvedQueues,
   ) {
+    const unlimited = options.queues.filter((queue) => !queues.limited.has(queue));
+    this.claimOrder = [
+      ...(unlimited.length > 0 ? [{ unlimited }] : []),
+      ...options.queues.filter((queue) => queues.limited.has(queue)).map((limited) => ({ limited })),
+    ];
     this.listener = new WakeUpListener(
       services.db,
       () => this.nudge(),
@@ -154,18 +165,7 @@ export class Worker {
       let claimedAll = false;
       if (free > 0) {
         try {
-          const claimed = await claimRuns(this.services.db, {
-            owner: this.id,
-            // A run this worker still executes is never taken over by this worker: after an
-            // event-loop stall past the lease, renewal takes its lease back if nobody else did.
-            executing: [...new Set([...this.executions.keys()].map((execution) => execution.id))],
-            queues: this.options.queues,
-            workflows: this.registry.names,
-            limit: free,
-            leaseMs: this.options.leaseMs,
-          });
-          for (const claim of claimed) this.launch(claim);
-          claimedAll = claimed.length === free;
+          claimedAll = (await this.claim(free)) === free;
           this.claimErrors = 0;
         } catch (error) {
           // Logged on the first failure and then every tenth, not once per poll.
@@ -178,6 +178,39 @@ export class Worker {
       // Runs come back for a claim as fast as they were claimed; otherwise wait to be woken.
       if (!claimedAll) await this.sleepUntilWoken();
     }
+  }
+
+  // One round: up to `free` runs, from the unlimited queues in one statement and from each limited
+  // queue in its own claim. The round starts one step further each time, so a busy queue does
+  // not take every free slot of this process round after round.
+  private async claim(free: number): Promise<number> {
+    let claimed = 0;
+    const turn = this.claimTurn++;
+    for (let i = 0; i < this.claimOrder.length && claimed < free; i++) {
+      const source = this.claimOrder[(turn + i) % this.claimOrder.length]!;
+      const claim = {
+        owner: this.id,
+        // A run this worker still executes is never taken over by this worker: after an
+        // event-loop stall past the lease, renewal takes its lease back if nobody else did.
+        executing: [...new Set([...this.executions.keys()].map((execution) => execution.id))],
+        workflows: this.registry.names,
+        limit: free - claimed,
+        leaseMs: this.options.leaseMs,
+      };
+      let runs: ClaimedRun[];
+      if ('unlimited' in source) {
+        runs = await claimRuns(this.services.db, { ...claim, queues: source.unlimited });
+      } else {
+        const queue = this.queues.limited.get(source.limited)!;
+        const result = await claimQueueRuns(this.services.db, queue, claim);
+        runs = result.runs;
+        // Held back by the rate limit: claim again when the window has room, not at the next poll.
+        if (result.nextStartInMs !== null) this.wakeAfter(result.nextStartInMs);
+      }
+      for (const run of runs) this.launch(run);
+      claimed += runs.length;
+    }
+    return claimed;
   }
 
   private launch(claim: ClaimedRun): void {

@@ -29,6 +29,7 @@ describe('migrations', () => {
       'CreateCoreTables1764000000000',
       'StepArgumentsAndClaimOrder1764100000000',
       'CrashRecoveries1764200000000',
+      'Queues1764300000000',
     ]);
     const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",
@@ -36,6 +37,7 @@ describe('migrations', () => {
     expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
       'events',
       'migrations',
+      'queue_starts',
       'runs',
       'steps',
       'workers',

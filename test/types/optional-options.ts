@@ -25,6 +25,7 @@ import {
   type WorkerOptions,
   type WorkflowOptions,
   type ZartOptions,
+  type QueueOptions,
 } from 'zart';
 import {
   createTestDatabase,
@@ -64,6 +65,12 @@ export const options: Required<ZartOptions> = {
   largeValues: undefined,
   connectTimeout: undefined,
   statementTimeout: undefined,
+  queues: undefined,
+};
+export const queueOptions: Required<QueueOptions> = {
+  concurrency: undefined,
+  rateLimit: undefined,
+  partitionConcurrency: undefined,
 };
 export const limits: Required<LimitsOptions> = { maxValueSize: undefined };
 export const largeValues: Omit<Required<LargeValuesOptions>, 'store'> = { threshold: undefined };
@@ -92,6 +99,11 @@ export const retry: Omit<Required<RetryPolicy>, 'maxAttempts'> = {
 export const startOptions: Required<Omit<StartWorkflowOptions, 'manager'>> & StartWorkflowOptions = {
   id: undefined,
   manager: undefined,
+  priority: undefined,
+  partitionKey: undefined,
+  deduplicationKey: undefined,
+  delay: undefined,
+  startAt: undefined,
 };
 export const resultOptions: Required<ResultOptions> = { timeout: undefined };
 export const shutdownOptions: Required<ShutdownOptions> = { drain: undefined };

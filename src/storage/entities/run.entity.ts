@@ -37,6 +37,10 @@ export class RunEntity {
   updatedAt!: Date;
   startedAt!: Date | null;
   finishedAt!: Date | null;
+  /** Runs of one queue with one key share the queue's `partitionConcurrency`. */
+  partitionKey!: string | null;
+  /** While a run with this key (of this workflow) is pending, running or waiting, no other starts. */
+  deduplicationKey!: string | null;
 }
 
 // An EntitySchema rather than decorators: decorators would register the entity in TypeORM's global
@@ -70,6 +74,8 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     updatedAt: { name: 'updated_at', type: 'timestamptz', default: () => 'now()' },
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    partitionKey: { name: 'partition_key', type: 'text', nullable: true },
+    deduplicationKey: { name: 'deduplication_key', type: 'text', nullable: true },
   },
   indices: [
     // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs
@@ -83,5 +89,14 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     // Retention (deleteFinishedRuns) walks finished runs by finish time.
     { name: 'runs_finished_idx', columns: ['finishedAt'], where: `status IN ('completed', 'failed', 'cancelled')` },
     { name: 'runs_parent_idx', columns: ['parentId'], where: 'parent_id IS NOT NULL' },
+    // The claim of a limited queue counts its running runs, per partition (storage/sql/claim-queue-runs.ts).
+    { name: 'runs_queue_running_idx', columns: ['queue', 'partitionKey'], where: `status = 'running'` },
+    // At most one live run per (workflow, de-duplication key): races are settled by this index.
+    {
+      name: 'runs_deduplication_idx',
+      columns: ['workflow', 'deduplicationKey'],
+      unique: true,
+      where: `deduplication_key IS NOT NULL AND status IN ('pending', 'running', 'waiting')`,
+    },
   ],
 });

@@ -1,0 +1,271 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ConfigurationError, RunDeduplicatedError, Workflow, Zart, currentRun, step } from '../../src';
+import { useTestDatabase } from '../support/test-zart';
+import { waitFor } from '../support/wait-for';
+
+const db = useTestDatabase();
+
+const executed: string[] = [];
+
+@Workflow({ name: 'queues-record' })
+class Record {
+  async run(input: { label: string }): Promise<string> {
+    executed.push(input.label);
+    return input.label;
+  }
+}
+
+@Workflow({ name: 'queues-record-limited', queue: 'one-at-a-time' })
+class RecordLimited {
+  async run(input: { label: string }): Promise<string> {
+    executed.push(input.label);
+    return input.label;
+  }
+}
+
+// Holds its run until the test lets it go, so a test decides how long runs stay live.
+const released = new Set<string>();
+@Workflow({ name: 'queues-hold' })
+class Hold {
+  async run(input: { label: string }): Promise<string> {
+    while (!released.has(input.label) && !currentRun().signal.aborted) await delay(20);
+    return step('done', () => input.label);
+  }
+}
+
+@Workflow({ name: 'queues-hold-too' })
+class HoldToo {
+  async run(input: { label: string }): Promise<string> {
+    while (!released.has(input.label) && !currentRun().signal.aborted) await delay(20);
+    return input.label;
+  }
+}
+
+const startedAt = async (id: string): Promise<{ created: number; started: number }> => {
+  const { rows } = await db.sql.query<{ created: Date; started: Date }>(
+    'SELECT created_at AS created, started_at AS started FROM zart.runs WHERE id = $1',
+    [id],
+  );
+  return { created: rows[0]!.created.getTime(), started: rows[0]!.started.getTime() };
+};
+
+describe('queues', () => {
+  it.each([
+    ['an unlimited queue', Record, {}],
+    ['a queue with a concurrency limit', RecordLimited, { queues: { 'one-at-a-time': { concurrency: 1 } } }],
+  ] as const)('start higher priorities first and equal ones in order, on %s', async (_name, workflow, options) => {
+    executed.length = 0;
+    const client = await db.client();
+    const runs = [
+      ['low-1', 0],
+      ['high-1', 5],
+      ['low-2', 0],
+      ['top', 10],
+      ['high-2', 5],
+      ['below', -3],
+    ] as const;
+    const ids: string[] = [];
+    for (const [label, priority] of runs) ids.push((await client.startWorkflow(workflow, { label }, { priority })).id);
+    const zart = await db.zart({ ...options, worker: { concurrency: 1 } });
+    await Promise.all(ids.map((id) => zart.getHandle(id).result({ timeout: '30s' })));
+    expect(executed).toEqual(['top', 'high-1', 'high-2', 'low-1', 'low-2', 'below']);
+    expect((await zart.getRun(ids[3]!)).priority).toBe(10);
+  });
+
+  it('start a delayed run no earlier than its delay, by the database clock, without holding a worker', async () => {
+    executed.length = 0;
+    const zart = await db.zart({ worker: { concurrency: 1, pollInterval: '5s' } });
+    const delayed = await zart.startWorkflow(Record, { label: 'delayed' }, { delay: '1500ms' });
+    // With one slot, a run started after the delayed one executes first: the delayed one holds none.
+    await (await zart.startWorkflow(Record, { label: 'at once' })).result({ timeout: '30s' });
+    expect(await delayed.status()).toBe('pending');
+    // Woken by its own timer, long before the 5 s poll would find it.
+    expect(await delayed.result({ timeout: '30s' })).toBe('delayed');
+    expect(executed).toEqual(['at once', 'delayed']);
+    const { created, started } = await startedAt(delayed.id);
+    expect(started - created).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('start a run at startAt, found by another process', async () => {
+    const client = await db.client();
+    await db.zart();
+    const startAt = new Date(Date.now() + 1000);
+    const handle = await client.startWorkflow(Record, { label: 'at a time' }, { startAt });
+    const { rows } = await db.sql.query<{ at: Date }>('SELECT available_at AS at FROM zart.runs WHERE id = $1', [
+      handle.id,
+    ]);
+    expect(rows[0]!.at.getTime()).toBe(startAt.getTime());
+    expect(await handle.result({ timeout: '30s' })).toBe('at a time');
+    expect((await startedAt(handle.id)).started).toBeGreaterThanOrEqual(startAt.getTime());
+  });
+
+  it('count a delayed run’s timeout from its start', async () => {
+    const client = await db.client();
+    const handle = await client.startWorkflow(Hold, { label: 'late' }, { delay: '1h' });
+    const { rows } = await db.sql.query<{ gap: number }>(
+      'SELECT extract(epoch FROM deadline_at - available_at)::float8 AS gap FROM zart.runs WHERE id = $1',
+      [handle.id],
+    );
+    expect(rows[0]!.gap).toBeNull();
+    @Workflow({ name: 'queues-timed', timeout: '10m' })
+    class Timed {
+      async run(): Promise<void> {}
+    }
+    const zart = await db.zart();
+    const timed = await zart.startWorkflow(Timed, undefined, { delay: '1h' });
+    const gap = await db.sql.query<{ gap: number }>(
+      'SELECT extract(epoch FROM deadline_at - available_at)::float8 AS gap FROM zart.runs WHERE id = $1',
+      [timed.id],
+    );
+    expect(gap.rows[0]!.gap).toBe(600);
+    await zart.cancel(timed.id);
+    await client.cancel(handle.id);
+  });
+
+  it('refuse a second start with a live de-duplication key, and allow it once the run has finished', async () => {
+    const zart = await db.zart();
+    const first = await zart.startWorkflow(Hold, { label: 'dedup-1' }, { deduplicationKey: 'customer-7' });
+    const error = await zart
+      .startWorkflow(Hold, { label: 'dedup-2' }, { deduplicationKey: 'customer-7' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDeduplicatedError);
+    expect(error).toMatchObject({
+      code: 'ZART_RUN_DEDUPLICATED',
+      existingRunId: first.id,
+      deduplicationKey: 'customer-7',
+      workflow: 'queues-hold',
+    });
+    expect((error as Error).message).toContain('getHandle(error.existingRunId)');
+    // The key is per workflow; the id still wins: the same start again returns the same run.
+    const other = await zart.startWorkflow(HoldToo, { label: 'dedup-other' }, { deduplicationKey: 'customer-7' });
+    const again = await zart.startWorkflow(
+      Hold,
+      { label: 'dedup-1' },
+      { id: first.id, deduplicationKey: 'customer-7' },
+    );
+    expect(again.id).toBe(first.id);
+    released.add('dedup-1');
+    released.add('dedup-other');
+    await Promise.all([first.result({ timeout: '30s' }), other.result({ timeout: '30s' })]);
+    const next = await zart.startWorkflow(Hold, { label: 'dedup-3' }, { deduplicationKey: 'customer-7' });
+    expect(next.id).not.toBe(first.id);
+    released.add('dedup-3');
+    expect(await next.result({ timeout: '30s' })).toBe('dedup-3');
+  });
+
+  it('give one run to racing starts with one de-duplication key from several processes', async () => {
+    const clients = await Promise.all([db.client(), db.client(), db.client()]);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        clients[i % 3]!.startWorkflow(Hold, { label: `race-${i}` }, { deduplicationKey: 'race' }),
+      ),
+    );
+    const started = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    expect(started).toHaveLength(1);
+    expect(refused).toHaveLength(29);
+    const winner = started[0]!.value.id;
+    for (const error of refused) expect(error).toMatchObject({ name: 'RunDeduplicatedError', existingRunId: winner });
+    const { rows } = await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE deduplication_key = 'race'");
+    expect(rows[0].n).toBe(1);
+    await clients[0].cancel(winner);
+  });
+
+  it('refuse resuming a run whose de-duplication key another live run holds', async () => {
+    const zart = await db.zart();
+    const first = await zart.startWorkflow(Hold, { label: 'resume-1' }, { deduplicationKey: 'resume' });
+    await zart.cancel(first.id);
+    const second = await zart.startWorkflow(Hold, { label: 'resume-2' }, { deduplicationKey: 'resume' });
+    await expect(zart.resume(first.id)).rejects.toMatchObject({
+      name: 'RunDeduplicatedError',
+      existingRunId: second.id,
+    });
+    await zart.cancel(second.id);
+  });
+
+  it('reject bad queue options with every problem at once', () => {
+    const error = (() => {
+      try {
+        return new Zart({
+          connectionString: db.url,
+          queues: {
+            emails: { concurrency: 0, rateLimit: { limit: 1.5 } as never, partitionConcurrency: 'one' as never },
+            reports: { rateLimit: { limit: 10, period: 'soon' as never }, burst: 3 } as never,
+            broken: 5 as never,
+          },
+        });
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigurationError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain('queues["emails"].concurrency must be a positive integer, got 0.');
+    expect(error.message).toContain('queues["emails"].rateLimit.period is missing');
+    expect(error.message).toContain('queues["emails"].rateLimit.limit must be a positive integer, got 1.5.');
+    expect(error.message).toContain('queues["emails"].partitionConcurrency must be a positive integer, got "one".');
+    expect(error.message).toContain('Unknown option "burst" in queues["reports"]');
+    expect(error.message).toContain('queues["reports"].rateLimit.period must be');
+    expect(error.message).toContain('queues["broken"] must be an object');
+    expect(() => new Zart({ connectionString: db.url, queues: [] as never })).toThrow(
+      'queues must be an object of queue options by name',
+    );
+  });
+
+  it('reject bad start options naming the option, and write nothing', async () => {
+    const zart = await db.zart();
+    const count = async (): Promise<number> =>
+      (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM zart.runs')).rows[0]!.n;
+    const before = await count();
+    const cases: Array<[object, string]> = [
+      [{ priority: 1.5 }, 'priority must be an integer'],
+      [{ priority: 2 ** 31 }, 'priority must be an integer'],
+      [{ delay: '10m', startAt: new Date() }, 'either delay or startAt, not both'],
+      [{ delay: 'later' }, 'delay must be a non-negative number'],
+      [{ startAt: new Date('nope') }, 'startAt must be a valid Date'],
+      [{ startAt: '2030-01-01' }, 'startAt must be a valid Date'],
+      [{ partitionKey: '' }, 'partitionKey must be a non-empty string'],
+      [{ deduplicationKey: 42 }, 'deduplicationKey must be a non-empty string'],
+    ];
+    for (const [options, message] of cases) {
+      const error = await zart.startWorkflow(Record, { label: 'bad' }, options as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toContain(message);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('serve declared queues by default, and let worker.queues choose', async () => {
+    @Workflow({ name: 'queues-served', queue: 'served-later' })
+    class Served {
+      async run(input: { label: string }): Promise<string> {
+        return input.label;
+      }
+    }
+    const client = await db.client();
+    const handle = await client.startWorkflow(Served, { label: 'served' });
+    await db.zart({ worker: { queues: ['default'] }, queues: { 'served-later': { concurrency: 1 } } });
+    await delay(300);
+    expect(await handle.status()).toBe('pending');
+    await db.zart({ queues: { 'served-later': { concurrency: 1 } } });
+    expect(await handle.result({ timeout: '30s' })).toBe('served');
+  });
+
+  it('never run more than the concurrency of a queue at once in one process', async () => {
+    @Workflow({ name: 'queues-count', queue: 'pair' })
+    class Count {
+      static live = 0;
+      static most = 0;
+      async run(): Promise<void> {
+        Count.live++;
+        Count.most = Math.max(Count.most, Count.live);
+        await delay(50);
+        Count.live--;
+      }
+    }
+    const zart = await db.zart({ queues: { pair: { concurrency: 2 } }, worker: { concurrency: 20 } });
+    const handles = await Promise.all(Array.from({ length: 12 }, () => zart.startWorkflow(Count)));
+    await Promise.all(handles.map((h) => h.result({ timeout: '30s' })));
+    expect(Count.most).toBe(2);
+    await waitFor(async () => (await zart.listRuns({ status: 'running' })).length === 0);
+  });
+});
