@@ -263,6 +263,7 @@ export class ZartClient {
       attempts: row.attempts,
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
+      wakeAt: row.wakeAt,
     }));
   }
 
