@@ -582,7 +582,8 @@
     const runEnd = run.finishedAt ? t(run.finishedAt) : finished.has(run.status) ? 0 : now;
     const end = Math.max(runEnd, ...steps.map(spanEnd), origin + 1);
     const shownSteps = steps.slice(0, 300);
-    const width = Math.max(640, Math.min(1400, main.clientWidth - 64));
+    // The card's inner width: the page's padding (2 × 24 px) and the card's (2 × 18 px + borders).
+    const width = Math.max(640, Math.min(1400, main.clientWidth - 88));
     const labelWidth = 190;
     const tailWidth = 84;
     const rowHeight = 24;
@@ -707,6 +708,15 @@
     details.scrollIntoView({ behavior: 'smooth', block: 'center' });
   }
 
+  // A step's duration; for a wait, how long it waited (a sleep: until its wake time).
+  function stepTook(step, from, to) {
+    if (step.status === 'sleeping' && step.wakeAt) return `sleeps ${duration(Date.parse(step.wakeAt) - from)}`;
+    if (step.status === 'waiting') {
+      return step.wakeAt ? `waits (deadline ${new Date(step.wakeAt).toLocaleTimeString()})` : 'waits';
+    }
+    return isWait(step) ? `waited ${duration(to - from)}` : duration(to - from);
+  }
+
   function stepsTable(run, steps) {
     if (steps.length === 0) return h('p', { class: 'muted', text: 'No steps yet.' });
     const origin = Math.min(
@@ -723,15 +733,12 @@
           'summary',
           null,
           h('span', { class: 'mono key', text: step.key }),
-          badge(step.status),
+          // A sleep's checkpoint stays `sleeping`; past its wake time it has slept.
+          step.status === 'sleeping' && step.wakeAt && Date.parse(step.wakeAt) <= Date.now()
+            ? h('span', { class: 'badge status-sleeping', text: 'slept' })
+            : badge(step.status),
           h('span', { class: 'muted', text: `+${duration(from - origin)}` }),
-          h('span', {
-            text: isWait(step)
-              ? step.wakeAt
-                ? `until ${new Date(step.wakeAt).toLocaleString()}`
-                : ''
-              : duration(to - from),
-          }),
+          h('span', { text: stepTook(step, from, to) }),
           h('span', { class: 'muted', text: step.attempts > 1 ? `${step.attempts} attempts` : '1 attempt' }),
           step.error !== null
             ? h('span', {
