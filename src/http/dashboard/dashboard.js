@@ -423,8 +423,14 @@
       // Unchanged: keep the page as it is (loaded values, scroll, open details).
       if (text === last) return;
       last = text;
+      // Steps the reader opened stay open across a refresh.
+      const open = [...holder.querySelectorAll('details[open]')].map((details) => details.dataset.stepKey);
       clear(holder);
       holder.append(...runPage(view));
+      for (const key of open) {
+        const details = holder.querySelector(`details[data-step-key="${CSS.escape(key)}"]`);
+        if (details) details.open = true;
+      }
     };
     state.view = {
       refresh: async () => {
@@ -1035,7 +1041,12 @@
       signOut.hidden = token() === null;
       await route();
     } catch (error) {
-      report(error);
+      if (!(error instanceof ApiError)) return report(error);
+      // Signed in, but refused (an authorize hook said no) or the server failed: say so on the page.
+      clear(main);
+      main.append(
+        h('div', { class: 'card empty' }, h('h1', { text: 'Cannot show runs' }), h('p', { text: error.message })),
+      );
     }
   }
 
