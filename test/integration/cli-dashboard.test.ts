@@ -75,8 +75,15 @@ async function inProcess(...args: string[]): Promise<{ code: number; out: string
   return { code, out, err };
 }
 
+const token = 'env-token-0123456789abcdef';
+let madeUp: Dashboard;
+let fromEnvironment: Dashboard;
+
 describe('zart dashboard', () => {
   beforeAll(async () => {
+    // Both processes start at once: starting one from source takes seconds on a loaded machine.
+    madeUp = dashboard(['dashboard', '--port', '0']);
+    fromEnvironment = dashboard(['dashboard', '--port', '0', '--json'], { ZART_DASHBOARD_TOKEN: token });
     const zart = await db.zart();
     await zart.startWorkflow(Job, undefined as never, { id: 'cli-dashboard-1' });
     await zart.getHandle('cli-dashboard-1').result({ timeout: '30s' });
@@ -90,7 +97,7 @@ describe('zart dashboard', () => {
   });
 
   it('serves with a token it makes up, printing a link that carries it, and stops on SIGTERM with exit code 0', async () => {
-    const child = dashboard(['dashboard', '--port', '0']);
+    const child = madeUp;
     const [, url, generated] = await printed(child, /zart dashboard: (http:\/\/127\.0\.0\.1:\d+\/)#token=([\w-]+)\n/);
     expect(child.stdout()).toMatch(/a token made up for this process/);
     const runs = await fetch(`${url}api/runs`, { headers: { Authorization: `Bearer ${generated}` } });
@@ -105,8 +112,7 @@ describe('zart dashboard', () => {
   });
 
   it('takes its token from ZART_DASHBOARD_TOKEN, prints JSON with --json, and stops on SIGINT', async () => {
-    const token = 'env-token-0123456789abcdef';
-    const child = dashboard(['dashboard', '--port', '0', '--json'], { ZART_DASHBOARD_TOKEN: token });
+    const child = fromEnvironment;
     const [line] = await printed(child, /^\{.*\}\n/m);
     const shown = JSON.parse(line) as { url: string; link?: string; auth: string };
     expect(shown).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/), auth: 'token' });
