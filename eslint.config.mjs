@@ -41,12 +41,12 @@ export default tseslint.config(
     },
   },
   {
-    // The dashboard's browser script: plain JavaScript outside the TypeScript project.
+    // The dashboard's browser modules: plain JavaScript outside the TypeScript project.
     files: ['src/http/dashboard/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      sourceType: 'script',
+      sourceType: 'module',
       globals: Object.fromEntries(
         [
           'window',

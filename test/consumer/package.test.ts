@@ -142,7 +142,7 @@ describe.each(['cjs', 'esm'] as const)('a %s project', (kind) => {
         child.on('exit', (code) => reject(new Error(`zart dashboard exited (${code}) before serving:\n${out}`)));
       });
       const page = await fetch(url);
-      expect(await page.text()).toContain('<script src="dashboard.js" defer></script>');
+      expect(await page.text()).toContain('<script type="module" src="dashboard.js"></script>');
       expect((await fetch(`${url}dashboard.js`)).status).toBe(200);
       expect((await fetch(`${url}dashboard.css`)).status).toBe(200);
       const runs = await fetch(`${url}api/runs`, { headers: { Authorization: `Bearer ${token}` } });

@@ -417,10 +417,23 @@ describe('HTTP API', () => {
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(page.body).not.toMatch(/http-order/);
-    expect(page.body).toContain('<script src="dashboard.js" defer></script>');
+    expect(page.body).toContain('<script type="module" src="dashboard.js"></script>');
     const script = await call(`${base}/dashboard.js`, { bearer: null });
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(script.body).not.toMatch(/innerHTML|insertAdjacentHTML|outerHTML|document\.write/);
+    // The page's modules put data on the page as text only.
+    for (const module of [
+      'dashboard.js',
+      'api.js',
+      'page.js',
+      'values.js',
+      'timeline.js',
+      'run-page.js',
+      'actions.js',
+    ]) {
+      const source = await call(`${base}/${module}`, { bearer: null });
+      expect([module, source.status]).toEqual([module, 200]);
+      expect(source.body).not.toMatch(/innerHTML|insertAdjacentHTML|outerHTML|document\.write|eval\(/);
+    }
     const again = await call(`${base}/dashboard.js`, {
       bearer: null,
       headers: { 'If-None-Match': script.headers.get('etag')! },
