@@ -76,3 +76,12 @@ export {
   EmbeddedPostgresError,
   type ValidationFailure,
 } from './errors';
+export { createZartHttpHandler, type ZartHttpHandler } from './http/create-zart-http-handler';
+export type {
+  ZartHttpHandlerOptions,
+  ZartHttpAuth,
+  ZartHttpTokens,
+  ZartHttpAuthorizer,
+  ZartHttpAction,
+  ZartMetricsSource,
+} from './http/http-handler-options';

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `zart` command line: inspect and operate runs (runs, events, workers, retention), migrate
-// the schema, and create a project (init, which parses its own arguments: it needs no database).
+// The `zart` command line: inspect and operate runs (runs, events, workers, retention), serve the
+// dashboard, migrate the schema, and create a project (init, which parses its own arguments: it
+// needs no database).
 // Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run.
 import { Command, CommanderError } from 'commander';
 import { RunNotFoundError, ZartError } from '../errors';
 import { zartVersion } from '../options/zart-version';
 import { cliContext, UsageError, type CliContext, type GlobalOptions } from './cli-context';
+import { registerDashboardCommand } from './commands/dashboard';
 import { registerEventCommands } from './commands/events';
 import { initCommand } from './init-command';
 import { registerMigrateCommand } from './commands/migrate';
@@ -41,6 +43,7 @@ function buildProgram(io: CliIo): { program: Command; context: () => CliContext 
   registerWorkerCommands(program, context);
   registerRetentionCommand(program, context);
   registerMigrateCommand(program, context);
+  registerDashboardCommand(program, context);
   // Subcommands report their usage errors through the program's output and exit code.
   for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError();

@@ -2,6 +2,9 @@
 // colour only on a terminal (and never with NO_COLOR). Values from runs may be anything a workflow
 // stored, so they are turned into plain JSON first (errors, bigints, maps, sets, dates).
 import { styleText } from 'node:util';
+import { toPlainJson } from '../serialization/plain-json';
+
+export { toPlainJson };
 
 /** Where a command writes; the process's streams, or buffers in tests. */
 export interface CliIo {
@@ -15,26 +18,6 @@ export type Colour = 'green' | 'red' | 'yellow' | 'cyan' | 'gray' | 'bold';
 
 export function paint(io: CliIo, colour: Colour, text: string): string {
   return io.colour ? styleText(colour, text) : text;
-}
-
-/** A value as plain JSON data: what `--json` prints and what the human views show. */
-export function toPlainJson(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, plainReplacer) ?? 'null') as unknown;
-}
-
-function plainReplacer(this: unknown, key: string, value: unknown): unknown {
-  // `this[key]` is the value before toJSON(): a Date is already its ISO string in `value`.
-  const original = (this as Record<string, unknown>)[key];
-  if (typeof original === 'bigint') return original.toString();
-  if (original instanceof Error) {
-    const { name, message } = original;
-    const extra = Object.fromEntries(Object.entries(original));
-    return { name, message, ...extra, ...(original.cause !== undefined ? { cause: original.cause } : {}) };
-  }
-  if (original instanceof Map) return { $map: [...original.entries()] };
-  if (original instanceof Set) return { $set: [...original.values()] };
-  if (original === undefined && key !== '') return null;
-  return value;
 }
 
 /** Prints `data` as one line of JSON. */

@@ -39,6 +39,8 @@ export interface StepCheckpoint {
   attempts: number;
   startedAt: Date;
   finishedAt: Date;
+  /** A durable sleep's wake time, an event wait's deadline, a retrying step's next attempt; else null. */
+  wakeAt: Date | null;
 }
 
 /** An event sent to a run, as stored. */

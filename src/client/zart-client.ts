@@ -269,6 +269,7 @@ export class ZartClient {
       attempts: row.attempts,
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
+      wakeAt: row.wakeAt,
     }));
   }
 

@@ -2,7 +2,7 @@
 // under `module: nodenext` and the strictest flags of `tsc --init` (exactOptionalPropertyTypes),
 // run a workflow on PostgreSQL, use `zart/testing` and the `zart` bin, and get stack traces that
 // point at files the package ships.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../src/testing';
@@ -122,6 +122,36 @@ describe.each(['cjs', 'esm'] as const)('a %s project', (kind) => {
     const result = await project.mustRun('npx', ['zart', '--help']);
     expect(result.stdout).toMatch(/^Usage: zart \[options\] \[command\]/);
     expect(result.stdout).toMatch(/^ {2}migrate\b/m);
+  });
+
+  test('the zart bin serves the dashboard and its API from the installed package', async () => {
+    const token = 'consumer-token-0123456789';
+    const bin = join(project.dir, 'node_modules', 'zart', 'dist', 'src', 'cli', 'main.js');
+    const child = spawn(process.execPath, [bin, 'dashboard', '--port', '0', '--token', token], {
+      cwd: project.dir,
+      env: { ...process.env, DATABASE_URL: database.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /zart dashboard: (http:\S+)\n/.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`zart dashboard exited (${code}) before serving:\n${out}`)));
+      });
+      const page = await fetch(url);
+      expect(await page.text()).toContain('<script type="module" src="dashboard.js"></script>');
+      expect((await fetch(`${url}dashboard.js`)).status).toBe(200);
+      expect((await fetch(`${url}dashboard.css`)).status).toBe(200);
+      const runs = await fetch(`${url}api/runs`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(runs.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
   });
 
   test('with --enable-source-maps, stack frames in zart point at shipped .ts files', async () => {
