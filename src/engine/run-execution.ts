@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
+import { CallSequence, type CallPosition } from './call-sequence';
 import {
   CrashLoopError,
   LeaseLostError,
@@ -48,8 +49,9 @@ export class RunExecution implements RunScope, ExecutionCore {
   readonly parentId: string | null;
   readonly epoch: number;
   private readonly abort = new AbortController();
-  private readonly callsPerName = new Map<string, number>();
-  private nextSeq = 0;
+  private sequence: CallSequence;
+  /** Durable calls of the run in flight: a call made beside another one is concurrent. */
+  private inFlight = 0;
   private checkpoints = new Map<string, CheckpointRow>();
   /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
@@ -72,6 +74,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.attempt = claim.attempt;
     this.parentId = claim.parentId;
     this.epoch = claim.leaseEpoch;
+    this.sequence = new CallSequence(this.id, []);
     // A fan-in over many children or steps waits on this signal once per concurrent call.
     setMaxListeners(0, this.abort.signal, this.releaseController.signal);
   }
@@ -127,12 +130,16 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.loseLease();
   }
 
-  // A call's key (`name#n`, n counting that name's calls) and sequence number, taken synchronously
-  // before any await, so concurrent calls (Promise.all) get the same keys on every replay.
-  nextCall(name: string): { key: string; seq: number } {
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    return { key: `${name}#${n}`, seq: this.nextSeq++ };
+  // A call's key (`name#n`, n counting that name's calls) and position, taken synchronously before
+  // any await, so concurrent calls (Promise.all) get the same keys on every replay; a position the
+  // history has another call at fails the run (call-sequence.ts).
+  nextCall(name: string): CallPosition {
+    try {
+      return this.sequence.next(name, this.inFlight);
+    } catch (error) {
+      this.fatal ??= error as Error;
+      throw error;
+    }
   }
 
   /** Replays the run to its end and records the outcome. */
@@ -154,6 +161,7 @@ export class RunExecution implements RunScope, ExecutionCore {
       if (recoveries > this.definition.maxRecoveries + 1)
         this.failFatally(new CrashLoopError(this.id, null, recoveries));
       this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
+      this.sequence = new CallSequence(this.id, this.checkpoints.values());
       // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
       await serializer.fetchOutputs(this.checkpoints.values(), this.id);
       const storedInput = await serializer.fetch(this.claim.input, `the input of run "${this.id}"`);
@@ -168,6 +176,12 @@ export class RunExecution implements RunScope, ExecutionCore {
       const output = await (this.services.testHooks ? Promise.race([running, this.untilCrash(running)]) : running);
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
+      // A history call the code no longer made (removed, or run() now returns earlier).
+      try {
+        this.sequence.checkFinished();
+      } catch (error) {
+        this.failFatally(error as Error);
+      }
       const encoded = serializer.encode(output, `the output of run "${this.id}"`);
       outcome = { status: 'completed', output: await serializer.store(encoded, { runId: this.id, stepKey: null }) };
     } catch (error) {
@@ -192,9 +206,11 @@ export class RunExecution implements RunScope, ExecutionCore {
   // Every durable call counts as in flight while it runs, so the run parks only when all of them wait.
   private async tracked<T>(call: () => Promise<T>): Promise<T> {
     this.parking.enter();
+    this.inFlight++;
     try {
       return await call();
     } finally {
+      this.inFlight--;
       this.parking.leave();
     }
   }
