@@ -33,6 +33,8 @@ export {
   randomUUID,
   waitForEvent,
   startChild,
+  patched,
+  deprecatePatch,
   type WaitForEventOptions,
   type StartChildOptions,
   type ChildHandle,

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
-import { CallSequence, type CallPosition } from './call-sequence';
+import { CallSequence, patchMarkerPrefix, type CallPosition } from './call-sequence';
 import {
   CrashLoopError,
   LeaseLostError,
@@ -50,6 +50,8 @@ export class RunExecution implements RunScope, ExecutionCore {
   readonly epoch: number;
   private readonly abort = new AbortController();
   private sequence: CallSequence;
+  /** What each patched(id) decided in this execution: one answer per run and id. */
+  private readonly patches = new Map<string, boolean>();
   /** Durable calls of the run in flight: a call made beside another one is concurrent. */
   private inFlight = 0;
   private checkpoints = new Map<string, CheckpointRow>();
@@ -238,6 +240,36 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   awaitChild(childId: string): Promise<unknown> {
     return this.tracked(() => takeChildOutcome(this, childId));
+  }
+
+  // A marker in the history means the run took the patch; no marker where the history goes on
+  // past this point means it was recorded before the patch; else the run reaches the patch for
+  // the first time and records the marker (awaited: no later call may be stored without it, or a
+  // replay would take the old branch). Markers hold no position, so removing a deprecated patch
+  // from the code later leaves the positions of the other calls as they were.
+  async patched(id: string, deprecated: boolean): Promise<boolean> {
+    const decided = this.patches.get(id);
+    if (decided !== undefined) return decided;
+    const key = `${patchMarkerPrefix}${id}`;
+    let taken = true;
+    if (!this.sequence.recorded(key)) {
+      if (this.sequence.replayingPastHere) taken = deprecated;
+      else {
+        this.patches.set(id, true);
+        await this.atStepBoundary();
+        const marker = { key, seq: this.sequence.position, sequential: false, name: key, argsHash: null };
+        await this.checkpoint({
+          ...marker,
+          status: 'completed',
+          output: null,
+          error: null,
+          attempts: 1,
+          durationMs: 0,
+        });
+      }
+    }
+    this.patches.set(id, taken);
+    return taken;
   }
 
   // Workflow-level retry: the run goes round again later, its completed checkpoints kept.
