@@ -40,6 +40,7 @@ import { listWorkers } from '../storage/sql/list-workers';
 import { readRunOutcome, type RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { describeServer, ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
+import type { RunHistory, RunHistoryCall } from './run-history';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type {
   DeleteFinishedRunsOptions,
@@ -264,6 +265,39 @@ export class ZartClient {
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
     }));
+  }
+
+  /**
+   * The run's history as JSON (the run, its input and every checkpoint in call order, values in
+   * their stored form, large values inlined): save it and check new code against it with
+   * `replayHistory()` from zart/testing before deploying. RunNotFoundError if the run does not exist.
+   */
+  async exportRun(id: string): Promise<RunHistory> {
+    const db = this.connected();
+    checkExistingRunId(id, 'exportRun(id)');
+    const run = await this.requireRun(id, 'exportRun(id)');
+    const rows = await db.dataSource
+      .getRepository(StepCheckpointEntity)
+      .find({ where: { runId: id }, order: { seq: 'ASC', key: 'ASC' } });
+    const { serializer } = this.options;
+    const calls: RunHistoryCall[] = rows.map((row) => ({
+      key: row.key,
+      seq: row.seq,
+      sequential: row.sequential,
+      name: row.name,
+      argsHash: row.argsHash,
+      status: row.status,
+      output: row.output as StoredValue | null,
+      error: row.error as StoredValue | null,
+    }));
+    await serializer.fetchOutputs(calls, id);
+    const input =
+      run.input === null ? null : await serializer.fetch(run.input as StoredValue, `the input of run "${id}"`);
+    return {
+      format: 'zart.run-history/1',
+      run: { id, workflow: run.workflow, version: run.version, status: run.status, attempt: run.attempt, input },
+      calls,
+    };
   }
 
   /** The events sent to a run, in the order they were stored; RunNotFoundError if the run does not exist. */

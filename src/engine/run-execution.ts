@@ -2,9 +2,9 @@
 // outputs without calling the steps again, executing and checkpointing new steps and waits
 // (step-call.ts, durable-waits.ts), and finally recording the outcome. Every write is fenced on
 // the lease this worker holds.
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
+import { hashArguments } from './argument-hash';
 import { CallSequence, patchMarkerPrefix, type CallPosition } from './call-sequence';
 import {
   CrashLoopError,
@@ -418,16 +418,8 @@ export class RunExecution implements RunScope, ExecutionCore {
     if (this.abort.signal.aborted) throw this.abort.signal.reason as Error;
   }
 
-  // A hash of a decorated step's arguments, stored with its checkpoint, so a replay that calls
-  // the key with other arguments is caught. Arguments that cannot be serialized are not hashed.
   hashArguments(args: readonly unknown[] | undefined): string | null {
-    if (args === undefined || args.length === 0) return null;
-    try {
-      const stored = this.services.serializer.serialize(args, 'step arguments');
-      return createHash('sha256').update(JSON.stringify(stored)).digest('hex');
-    } catch {
-      return null;
-    }
+    return hashArguments(this.services.serializer, args);
   }
 
   // An error that cannot itself be stored (say, a field holding a function) is kept as its class,

@@ -53,6 +53,18 @@ export function registerRunsCommands(program: Command, context: () => CliContext
     .action(async (id: string) => showRun(context(), id));
 
   runs
+    .command('export')
+    .description("a run's history as JSON, to check new code against with replayHistory() from zart/testing")
+    .argument('<id>', 'the run id')
+    .action(async (id: string) => {
+      const ctx = context();
+      // The history is JSON whether or not --json is given (it is meant for a file), exactly as
+      // exportRun() returns it: values stay in their stored form.
+      const history = await ctx.withClient((client) => client.exportRun(id));
+      ctx.io.out(`${JSON.stringify(history)}\n`);
+    });
+
+  runs
     .command('cancel')
     .description('cancel a run and its children (they stop at their next step boundary)')
     .argument('<id>', 'the run id')
