@@ -48,6 +48,7 @@ export const worker: Required<WorkerOptions> = {
   pollInterval: undefined,
   drain: undefined,
   maxInProcessWait: undefined,
+  compatibleVersions: undefined,
 };
 export const options: Required<ZartOptions> = {
   connectionString: undefined,
@@ -64,6 +65,7 @@ export const options: Required<ZartOptions> = {
   largeValues: undefined,
   connectTimeout: undefined,
   statementTimeout: undefined,
+  version: undefined,
 };
 export const limits: Required<LimitsOptions> = { maxValueSize: undefined };
 export const largeValues: Omit<Required<LargeValuesOptions>, 'store'> = { threshold: undefined };
@@ -75,6 +77,7 @@ export const workflowOptions: Required<WorkflowOptions> = {
   retry: undefined,
   timeout: undefined,
   maxRecoveries: undefined,
+  formerNames: undefined,
 };
 export const stepOptions: Required<StepOptions> = {
   name: undefined,
@@ -106,6 +109,7 @@ export const listOptions: Required<ListRunsOptions> = {
   createdBefore: undefined,
   limit: undefined,
   after: undefined,
+  unserved: undefined,
 };
 export const deleteOptions: Required<DeleteFinishedRunsOptions> = { olderThan: '30d', batchSize: undefined };
 export const waitOptions: Required<WaitForEventOptions> = { timeout: undefined };

@@ -27,6 +27,7 @@ interface ListFlags {
   parent?: string;
   limit: string;
   after?: string;
+  unserved?: boolean;
 }
 
 export function registerRunsCommands(program: Command, context: () => CliContext): void {
@@ -44,6 +45,7 @@ export function registerRunsCommands(program: Command, context: () => CliContext
     .option('--parent <id>', 'only the children of this run')
     .option('--limit <n>', 'at most this many runs (1 to 1000)', '50')
     .option('--after <id>', 'the page after this run id (from the previous page)')
+    .option('--unserved', 'only unfinished runs of a code version no live worker serves')
     .action(async (flags: ListFlags) => listRuns(context(), flags));
 
   runs
@@ -51,6 +53,17 @@ export function registerRunsCommands(program: Command, context: () => CliContext
     .description('a run: its fields, its steps as a timeline, its events and children')
     .argument('<id>', 'the run id')
     .action(async (id: string) => showRun(context(), id));
+
+  runs
+    .command('move')
+    .description('move an unfinished run to another code version: workers serving it claim and replay it')
+    .argument('<id>', 'the run id')
+    .requiredOption('--to-version <version>', 'the code version whose workers should take the run')
+    .action(async (id: string, flags: { toVersion: string }) => {
+      const ctx = context();
+      await ctx.withClient((client) => client.moveRun(id, { version: flags.toVersion }));
+      done(ctx, { id, version: flags.toVersion }, `Moved run ${id} to version ${flags.toVersion}.`);
+    });
 
   runs
     .command('export')
@@ -125,6 +138,7 @@ async function listRuns(ctx: CliContext, flags: ListFlags): Promise<void> {
       ...(flags.since === undefined ? {} : { createdAfter: pointInTime(flags.since, '--since') }),
       ...(flags.until === undefined ? {} : { createdBefore: pointInTime(flags.until, '--until') }),
       ...(flags.after === undefined ? {} : { after: flags.after }),
+      ...(flags.unserved === true ? { unserved: true } : {}),
     }),
   );
   const next = found.length === limit ? found[found.length - 1]!.id : null;
