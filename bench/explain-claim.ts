@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       10,
       30_000,
       [],
+      null,
     ]);
     let claimQueueSql: ((t: typeof tables) => string) | undefined;
     try {
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
         limit === null ? null : 1000,
         partitions,
         1000,
+        null,
       ];
       await explain(
         'claim of a limited queue (concurrency 60, 50 running), 10 runs',

@@ -1,7 +1,7 @@
 // `npm run bench`: runs W1 to W5 side by side on one PostgreSQL and prints the table that
 // docs/performance.md records. The server is DATABASE_URL's, else a local or embedded one (as the
 // demo); the bench makes its own databases there and drops them at the end. Knobs: BENCH_QUICK=1,
-// BENCH_ONLY=w1,w2,w3,w4,w5, BENCH_SYSTEMS=raw,zart,dbos, BENCH_JSON=file,
+// BENCH_ONLY=w1,w2,w3,w4,w5, BENCH_SYSTEMS=raw,zart,dbos, BENCH_JSON=file, BENCH_DATABASE_PREFIX,
 // BENCH_KEEP_DATABASES=1, and the per-workload ones below.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { ChildProcess } from 'node:child_process';
@@ -44,8 +44,15 @@ const w4 = {
 };
 // W4 again and again: one crash is one sample of where the kill lands.
 const w4Repeats = env('BENCH_W4_REPEATS', 3, 1);
-// Databases this run owns: recreated empty at the start, dropped at the end.
-const databaseNames = { bench: 'zart_bench', dbosSystem: 'dbos_bench_sys', dbosW4: 'dbos_bench_w4' } as const;
+// Databases this run owns: recreated empty at the start, dropped at the end. BENCH_DATABASE_PREFIX
+// lets two benches share one server (say, two builds compared back to back) without dropping each
+// other's databases.
+const prefix = process.env.BENCH_DATABASE_PREFIX ?? '';
+const databaseNames = {
+  bench: `${prefix}zart_bench`,
+  dbosSystem: `${prefix}dbos_bench_sys`,
+  dbosW4: `${prefix}dbos_bench_w4`,
+} as const;
 
 // Child processes of W4 still alive: killed on any way out, so none outlives the bench.
 const liveChildren = new Set<ChildProcess>();

@@ -3,10 +3,12 @@ import { CreateCoreTables1764000000000 } from './1764000000000-create-core-table
 import { StepArgumentsAndClaimOrder1764100000000 } from './1764100000000-step-arguments-and-claim-order';
 import { CrashRecoveries1764200000000 } from './1764200000000-crash-recoveries';
 import { Queues1764300000000 } from './1764300000000-queues';
+import { CallOrderAndVersions1764500000000 } from './1764500000000-call-order-and-versions';
 
 export const zartMigrations = [
   CreateCoreTables1764000000000,
   StepArgumentsAndClaimOrder1764100000000,
   CrashRecoveries1764200000000,
   Queues1764300000000,
+  CallOrderAndVersions1764500000000,
 ];

@@ -145,24 +145,35 @@ export class NotInWorkflowError extends ZartError {
 }
 named(NotInWorkflowError, 'NotInWorkflowError');
 
-/** A replay contradicted the stored history of the run. */
+/**
+ * A replay contradicted the stored history of the run: a call at another position than the history
+ * recorded (inserted, removed or reordered code), or the same call with other arguments.
+ */
 export class NonDeterminismError extends ZartError {
   readonly runId: string;
+  /** The key of the call where the replay diverged (`name#n`). */
   readonly stepKey: string;
+  /** What the history recorded there, e.g. `a call of step "charge"`. */
   readonly expected: string;
+  /** What the code did instead, e.g. `a durable sleep`. */
   readonly actual: string;
+  /** The position in the run's call order (0 for its first durable call), or null for an argument mismatch. */
+  readonly position: number | null;
 
-  constructor(runId: string, stepKey: string, expected: string, actual: string) {
+  constructor(runId: string, stepKey: string, expected: string, actual: string, position: number | null = null) {
+    const where = position === null ? `replayed step "${stepKey}"` : `diverged from its history at call ${position}`;
     super(
       'ZART_NON_DETERMINISM',
-      `Run "${runId}" replayed step "${stepKey}" as ${actual}, but its history recorded ${expected}. ` +
-        'Workflow code must make the same step calls with the same arguments on every replay: move changing ' +
-        'logic into steps, and ship a changed workflow under a new name while old runs finish (docs/concepts.md).',
+      `Run "${runId}" ${where} as ${actual}, but its history recorded ${expected}. ` +
+        'Workflow code must make the same durable calls, in the same order and with the same arguments, on every ' +
+        'replay: put a change behind patched(), or ship it under a new workflow name while old runs finish, and ' +
+        'check recorded histories with replayHistory() from zart/testing before deploying (docs/versioning.md).',
     );
     this.runId = runId;
     this.stepKey = stepKey;
     this.expected = expected;
     this.actual = actual;
+    this.position = position;
   }
 }
 named(NonDeterminismError, 'NonDeterminismError');

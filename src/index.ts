@@ -4,6 +4,7 @@ import 'reflect-metadata';
 export { Zart, type ShutdownOptions } from './client/zart';
 export { ZartClient, type StartWorkflowOptions, type ForkOptions } from './client/zart-client';
 export type { WorkflowHandle, ResultOptions } from './client/workflow-handle';
+export type { RunHistory, RunHistoryCall } from './client/run-history';
 export type {
   WorkflowRun,
   StepCheckpoint,
@@ -33,6 +34,8 @@ export {
   randomUUID,
   waitForEvent,
   startChild,
+  patched,
+  deprecatePatch,
   type WaitForEventOptions,
   type StartChildOptions,
   type ChildHandle,

@@ -72,6 +72,11 @@ export interface ListRunsOptions {
   limit?: number | undefined;
   /** Only runs created before the run with this id (keyset pagination). */
   after?: string | undefined;
+  /**
+   * Only unfinished runs whose code version no live worker serves (its own version or one it
+   * declares in `compatibleVersions`): they wait until such a worker starts or `moveRun()`.
+   */
+  unserved?: boolean | undefined;
 }
 
 /** A live worker process. */

@@ -37,11 +37,13 @@ import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { forkRun } from '../storage/sql/fork-run';
 import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
+import { moveRun } from '../storage/sql/move-run';
 import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
 import { readRunOutcome, type RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { describeServer, ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
+import type { RunHistory, RunHistoryCall } from './run-history';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type {
   DeleteFinishedRunsOptions,
@@ -138,7 +140,7 @@ export class ZartClient {
     this.closing = new AbortController();
     // Every pending result() waits on this signal: any number of them may be in flight.
     setMaxListeners(0, this.closing.signal);
-    this.registry = WorkflowRegistry.compile();
+    this.registry = WorkflowRegistry.compile(this.options.version);
     const db = await ZartDatabase.open(this.options.connection, this.options.schema);
     try {
       if (this.options.migrate) {
@@ -235,6 +237,14 @@ export class ZartClient {
       const pattern = `${options.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query.andWhere("run.id LIKE :pattern ESCAPE '\\'", { pattern });
     }
+    if (options.unserved === true) {
+      // Unfinished runs of a version that no worker with a recent heartbeat claims (list-workers.ts).
+      query.andWhere(
+        `run.status IN ('pending', 'waiting', 'running') AND run.version IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM ${db.tables.workers} w
+           WHERE w.heartbeat_at > now() - interval '1 minute' AND (w.versions IS NULL OR run.version = ANY(w.versions)))`,
+      );
+    }
     if (options.createdAfter !== undefined) query.andWhere('run.createdAt >= :createdAfter', options);
     if (options.createdBefore !== undefined) query.andWhere('run.createdAt < :createdBefore', options);
     if (options.after !== undefined) {
@@ -271,6 +281,39 @@ export class ZartClient {
       finishedAt: row.finishedAt,
       wakeAt: row.wakeAt,
     }));
+  }
+
+  /**
+   * The run's history as JSON (the run, its input and every checkpoint in call order, values in
+   * their stored form, large values inlined): save it and check new code against it with
+   * `replayHistory()` from zart/testing before deploying. RunNotFoundError if the run does not exist.
+   */
+  async exportRun(id: string): Promise<RunHistory> {
+    const db = this.connected();
+    checkExistingRunId(id, 'exportRun(id)');
+    const run = await this.requireRun(id, 'exportRun(id)');
+    const rows = await db.dataSource
+      .getRepository(StepCheckpointEntity)
+      .find({ where: { runId: id }, order: { seq: 'ASC', key: 'ASC' } });
+    const { serializer } = this.options;
+    const calls: RunHistoryCall[] = rows.map((row) => ({
+      key: row.key,
+      seq: row.seq,
+      sequential: row.sequential,
+      name: row.name,
+      argsHash: row.argsHash,
+      status: row.status,
+      output: row.output as StoredValue | null,
+      error: row.error as StoredValue | null,
+    }));
+    await serializer.fetchOutputs(calls, id);
+    const input =
+      run.input === null ? null : await serializer.fetch(run.input as StoredValue, `the input of run "${id}"`);
+    return {
+      format: 'zart.run-history/1',
+      run: { id, workflow: run.workflow, version: run.version, status: run.status, attempt: run.attempt, input },
+      calls,
+    };
   }
 
   /** The events sent to a run, in the order they were stored; RunNotFoundError if the run does not exist. */
@@ -334,6 +377,27 @@ export class ZartClient {
    * Runs a failed or cancelled run again, keeping its completed checkpoints: the steps that failed
    * run again, `currentRun().attempt` goes up. InvalidRunStateError for runs in other states.
    */
+  /**
+   * Moves an unfinished run to code version `version`: workers serving that version claim it and
+   * replay its history with their code (check it first with replayHistory() from zart/testing).
+   * For runs no live worker serves (`listRuns({ unserved: true })`) after the old workers are gone.
+   */
+  async moveRun(id: string, options: { version: string }): Promise<void> {
+    const db = this.connected();
+    checkExistingRunId(id, 'moveRun(id)');
+    checkCallOptions(options, 'moveRun(id, options)', "{ version: '2.0.0' }");
+    if (typeof options.version !== 'string' || options.version.trim().length === 0) {
+      throw new ConfigurationError(
+        `moveRun(id, { version }) needs a version string, got ${showValue(options.version)}. Pass the version of the workers that should take the run.`,
+      );
+    }
+    if (!(await moveRun(db, id, options.version))) {
+      const run = await this.requireRun(id);
+      throw new InvalidRunStateError(id, run.status, 'move', 'pending, waiting, running or failed');
+    }
+    void this.wakeUps?.publish();
+  }
+
   async resume<TOutput = unknown>(id: string): Promise<WorkflowHandle<TOutput>> {
     const db = this.connected();
     checkExistingRunId(id, 'resume(id)');

@@ -1,6 +1,6 @@
 // The durable functions a workflow calls between steps: sleep(), now() and randomUUID(). They read
 // the current run from the run context; outside a workflow they throw NotInWorkflowError.
-import { checkEventName, checkRunId } from '../storage/identifiers';
+import { checkEventName, checkPatchId, checkRunId } from '../storage/identifiers';
 import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
@@ -90,4 +90,35 @@ export async function now(): Promise<Date> {
 /** A random UUID, checkpointed: a replay sees the same UUID. */
 export async function randomUUID(): Promise<string> {
   return runOf('randomUUID').callStep('zart.randomUUID', () => uuid());
+}
+
+/**
+ * Whether this run takes the branch of a code change named `id`: true for runs that reach this
+ * point for the first time on code that has it, false for runs whose history goes on past this
+ * point (started on the code before the change), so each replays the calls it recorded. Decided
+ * once per run and stored: a run that got true gets true on every replay, on any worker.
+ *
+ * ```ts
+ * if (await patched('fraud-check')) await fraud.check(order); // new runs
+ * await payments.charge(order);                               // every run
+ * ```
+ *
+ * Once no run that took the old branch is left, replace the call by `deprecatePatch(id)` and keep
+ * only the new branch; later, remove `deprecatePatch(id)` too (docs/versioning.md).
+ */
+export async function patched(id: string): Promise<boolean> {
+  const run = runOf('patched');
+  checkPatchId(id, 'patched(id)');
+  return run.patched(id, false);
+}
+
+/**
+ * The second step of a patch's lifecycle: the code keeps only the new branch of `patched(id)`.
+ * Runs reaching this point for the first time still record the patch, so that workers with code
+ * that still calls `patched(id)` replay them on the new branch during a rolling deploy.
+ */
+export async function deprecatePatch(id: string): Promise<void> {
+  const run = runOf('deprecatePatch');
+  checkPatchId(id, 'deprecatePatch(id)');
+  await run.patched(id, true);
 }

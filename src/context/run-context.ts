@@ -57,6 +57,11 @@ export interface RunScope extends RunInfo {
   startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string>;
   /** A durable wait for a child run's outcome. */
   awaitChild(childId: string): Promise<unknown>;
+  /**
+   * `patched(id)` (and `deprecatePatch(id)`, which only records): whether this run takes the new
+   * code's branch, decided once per run and kept in a marker checkpoint.
+   */
+  patched(id: string, deprecated: boolean): Promise<boolean>;
   /** The time for now() to checkpoint: the clock, or a test environment's skipped clock. */
   currentTime(): Date;
 }

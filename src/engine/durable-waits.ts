@@ -30,6 +30,7 @@ const childRecheckMs = 5_000;
 interface DurableCall {
   key: string;
   seq: number;
+  sequential: boolean;
   name: string;
   argsHash: string | null;
 }
@@ -49,7 +50,7 @@ function recordOutcome(
  */
 export async function sleepDurably(run: ExecutionCore, durationMs: number): Promise<void> {
   const name = 'zart.sleep';
-  const { key, seq } = run.nextCall(name);
+  const { key, seq, sequential } = run.nextCall(name);
 
   let wakeInMs: number;
   const stored = run.stored(key);
@@ -63,7 +64,7 @@ export async function sleepDurably(run: ExecutionCore, durationMs: number): Prom
     run.throwIfFatal();
     run.throwIfStopped();
     const { db } = run.services;
-    const sleep = { key, seq, name, durationMs };
+    const sleep = { key, seq, sequential, name, durationMs };
     await run.fenced(() => recordSleep(db, run.lease, sleep));
     wakeInMs = durationMs;
   }
@@ -76,7 +77,7 @@ export async function sleepDurably(run: ExecutionCore, durationMs: number): Prom
  */
 export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: number | null): Promise<unknown> {
   const name = `zart.event:${event}`;
-  const { key, seq } = run.nextCall(name);
+  const { key, seq, sequential } = run.nextCall(name);
 
   const stored = run.stored(key);
   if (stored) {
@@ -85,18 +86,18 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
   }
   await run.atStepBoundary();
   const { db, serializer } = run.services;
-  const wait = { key, event, seq, name };
+  const wait = { key, event, seq, sequential, name };
   const consumed = await run.fenced(() => consumeEvent(db, run.lease, wait));
   if (consumed)
     return serializer
       .load(consumed.payload, `the payload of event "${event}"`)
       .catch((error: Error) => run.failFatally(error));
   if (!stored) {
-    await run.fenced(() => recordEventWait(db, run.lease, { key, seq, name, timeoutMs }));
+    await run.fenced(() => recordEventWait(db, run.lease, { key, seq, sequential, name, timeoutMs }));
   } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
     const timeout = new WaitTimeoutError(`event "${event}" for run "${run.id}"`, timeoutMs ?? 0);
     const failed = { status: 'failed', output: null, error: run.serializeError(timeout) } as const;
-    await recordOutcome(run, { key, seq, name, argsHash: null }, failed);
+    await recordOutcome(run, { key, seq, sequential, name, argsHash: null }, failed);
     throw timeout;
   }
   const wakeInMs = stored?.wakeInMs ?? timeoutMs ?? Infinity;
@@ -113,7 +114,7 @@ export async function startChildOnce(
   const { db, serializer, registry, wakeUps } = run.services;
   const definition = registry.get(workflow);
   const name = 'zart.child';
-  const { key, seq } = run.nextCall(name);
+  const { key, seq, sequential } = run.nextCall(name);
   const argsHash = run.hashArguments([definition.name, input, id ?? null]);
   const stored = run.stored(key);
   if (stored) {
@@ -135,7 +136,9 @@ export async function startChildOnce(
     timeoutMs: definition.timeoutMs,
   };
   const output = serializer.serialize(childId, 'a child id');
-  const start = await run.fenced(() => insertChildRun(db, run.lease, { key, seq, name, argsHash, output }, child));
+  const start = await run.fenced(() =>
+    insertChildRun(db, run.lease, { key, seq, sequential, name, argsHash, output }, child),
+  );
   if (!start.started) {
     // Our own statement, retried after its reply was lost, finds the child it committed.
     if (start.existingParent === run.id) {
@@ -152,7 +155,7 @@ export async function startChildOnce(
     );
     // Stored, so a replay throws the same error whatever has become of that other run.
     const failed = { status: 'failed', output: null, error: run.serializeError(conflict) } as const;
-    await recordOutcome(run, { key, seq, name, argsHash }, failed);
+    await recordOutcome(run, { key, seq, sequential, name, argsHash }, failed);
     throw conflict;
   }
   void wakeUps.publish();
@@ -163,7 +166,7 @@ export async function startChildOnce(
 export async function takeChildOutcome(run: ExecutionCore, childId: string): Promise<unknown> {
   const { db, serializer } = run.services;
   const name = `zart.child-result:${childId}`;
-  const { key, seq } = run.nextCall(name);
+  const { key, seq, sequential } = run.nextCall(name);
   const stored = run.stored(key);
   if (stored) {
     run.checkSameCall(key, name, null, stored);
@@ -172,7 +175,7 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
   await run.atStepBoundary();
   const row = await run.fenced(() => readRunOutcome(db, childId));
   if (!row) throw new RunNotFoundError(childId);
-  const call = { key, seq, name, argsHash: null };
+  const call = { key, seq, sequential, name, argsHash: null };
   if (row.status === 'completed') {
     await recordOutcome(run, call, { status: 'completed', output: row.output, error: null });
     return serializer

@@ -11,6 +11,7 @@ import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import type { CheckpointRow } from '../storage/sql/load-checkpoints';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
+import type { CallPosition } from './call-sequence';
 import type { RunParking } from './run-parking';
 import type { TestHooks } from './test-hooks';
 
@@ -47,8 +48,11 @@ export interface ExecutionCore extends RunScope {
   readonly releaseRequested: boolean;
   readonly parking: RunParking;
 
-  /** The next call's key (`name#n`) and sequence number; taken synchronously, before any await. */
-  nextCall(name: string): { key: string; seq: number };
+  /**
+   * The next call's key (`name#n`) and position; taken synchronously, before any await. Throws
+   * NonDeterminismError (and fails the run) when the history has another call at that position.
+   */
+  nextCall(name: string): CallPosition;
   /** The checkpoint stored under `key` when this execution began. */
   stored(key: string): CheckpointRow | undefined;
   /** Throws NonDeterminismError (and fails the run) if a replayed call contradicts its history. */

@@ -2,9 +2,10 @@
 // outputs without calling the steps again, executing and checkpointing new steps and waits
 // (step-call.ts, durable-waits.ts), and finally recording the outcome. Every write is fenced on
 // the lease this worker holds.
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
+import { hashArguments } from './argument-hash';
+import { CallSequence, patchMarkerPrefix, type CallPosition } from './call-sequence';
 import {
   CrashLoopError,
   LeaseLostError,
@@ -48,8 +49,11 @@ export class RunExecution implements RunScope, ExecutionCore {
   readonly parentId: string | null;
   readonly epoch: number;
   private readonly abort = new AbortController();
-  private readonly callsPerName = new Map<string, number>();
-  private nextSeq = 0;
+  private sequence: CallSequence;
+  /** What each patched(id) decided in this execution: one answer per run and id. */
+  private readonly patches = new Map<string, boolean>();
+  /** Durable calls of the run in flight: a call made beside another one is concurrent. */
+  private inFlight = 0;
   private checkpoints = new Map<string, CheckpointRow>();
   /** Set when the run must fail whatever run() does next (non-determinism, a storage error). */
   private fatal: Error | undefined;
@@ -72,6 +76,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.attempt = claim.attempt;
     this.parentId = claim.parentId;
     this.epoch = claim.leaseEpoch;
+    this.sequence = new CallSequence(this.id, []);
     // A fan-in over many children or steps waits on this signal once per concurrent call.
     setMaxListeners(0, this.abort.signal, this.releaseController.signal);
   }
@@ -127,12 +132,16 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.loseLease();
   }
 
-  // A call's key (`name#n`, n counting that name's calls) and sequence number, taken synchronously
-  // before any await, so concurrent calls (Promise.all) get the same keys on every replay.
-  nextCall(name: string): { key: string; seq: number } {
-    const n = this.callsPerName.get(name) ?? 0;
-    this.callsPerName.set(name, n + 1);
-    return { key: `${name}#${n}`, seq: this.nextSeq++ };
+  // A call's key (`name#n`, n counting that name's calls) and position, taken synchronously before
+  // any await, so concurrent calls (Promise.all) get the same keys on every replay; a position the
+  // history has another call at fails the run (call-sequence.ts).
+  nextCall(name: string): CallPosition {
+    try {
+      return this.sequence.next(name, this.inFlight);
+    } catch (error) {
+      this.fatal ??= error as Error;
+      throw error;
+    }
   }
 
   /** Replays the run to its end and records the outcome. */
@@ -154,6 +163,7 @@ export class RunExecution implements RunScope, ExecutionCore {
       if (recoveries > this.definition.maxRecoveries + 1)
         this.failFatally(new CrashLoopError(this.id, null, recoveries));
       this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
+      this.sequence = new CallSequence(this.id, this.checkpoints.values());
       // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
       await serializer.fetchOutputs(this.checkpoints.values(), this.id);
       const storedInput = await serializer.fetch(this.claim.input, `the input of run "${this.id}"`);
@@ -168,6 +178,12 @@ export class RunExecution implements RunScope, ExecutionCore {
       const output = await (this.services.testHooks ? Promise.race([running, this.untilCrash(running)]) : running);
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.fatal) throw this.fatal;
+      // A history call the code no longer made (removed, or run() now returns earlier).
+      try {
+        this.sequence.checkFinished();
+      } catch (error) {
+        this.failFatally(error as Error);
+      }
       const encoded = serializer.encode(output, `the output of run "${this.id}"`);
       outcome = { status: 'completed', output: await serializer.store(encoded, { runId: this.id, stepKey: null }) };
     } catch (error) {
@@ -192,9 +208,11 @@ export class RunExecution implements RunScope, ExecutionCore {
   // Every durable call counts as in flight while it runs, so the run parks only when all of them wait.
   private async tracked<T>(call: () => Promise<T>): Promise<T> {
     this.parking.enter();
+    this.inFlight++;
     try {
       return await call();
     } finally {
+      this.inFlight--;
       this.parking.leave();
     }
   }
@@ -222,6 +240,36 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   awaitChild(childId: string): Promise<unknown> {
     return this.tracked(() => takeChildOutcome(this, childId));
+  }
+
+  // A marker in the history means the run took the patch; no marker where the history goes on
+  // past this point means it was recorded before the patch; else the run reaches the patch for
+  // the first time and records the marker (awaited: no later call may be stored without it, or a
+  // replay would take the old branch). Markers hold no position, so removing a deprecated patch
+  // from the code later leaves the positions of the other calls as they were.
+  async patched(id: string, deprecated: boolean): Promise<boolean> {
+    const decided = this.patches.get(id);
+    if (decided !== undefined) return decided;
+    const key = `${patchMarkerPrefix}${id}`;
+    let taken = true;
+    if (!this.sequence.recorded(key)) {
+      if (this.sequence.replayingPastHere) taken = deprecated;
+      else {
+        this.patches.set(id, true);
+        await this.atStepBoundary();
+        const marker = { key, seq: this.sequence.position, sequential: false, name: key, argsHash: null };
+        await this.checkpoint({
+          ...marker,
+          status: 'completed',
+          output: null,
+          error: null,
+          attempts: 1,
+          durationMs: 0,
+        });
+      }
+    }
+    this.patches.set(id, taken);
+    return taken;
   }
 
   // Workflow-level retry: the run goes round again later, its completed checkpoints kept.
@@ -370,16 +418,8 @@ export class RunExecution implements RunScope, ExecutionCore {
     if (this.abort.signal.aborted) throw this.abort.signal.reason as Error;
   }
 
-  // A hash of a decorated step's arguments, stored with its checkpoint, so a replay that calls
-  // the key with other arguments is caught. Arguments that cannot be serialized are not hashed.
   hashArguments(args: readonly unknown[] | undefined): string | null {
-    if (args === undefined || args.length === 0) return null;
-    try {
-      const stored = this.services.serializer.serialize(args, 'step arguments');
-      return createHash('sha256').update(JSON.stringify(stored)).digest('hex');
-    } catch {
-      return null;
-    }
+    return hashArguments(this.services.serializer, args);
   }
 
   // An error that cannot itself be stored (say, a field holding a function) is kept as its class,

@@ -69,7 +69,7 @@ export async function executeStep<T>(
   policy: StepPolicy,
 ): Promise<Awaited<T>> {
   const { retry } = policy;
-  const { key, seq } = run.nextCall(name);
+  const { key, seq, sequential } = run.nextCall(name);
   const argsHash = run.hashArguments(args);
 
   const stored = run.stored(key);
@@ -95,6 +95,7 @@ export async function executeStep<T>(
     const row = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): NewCheckpoint => ({
       key,
       seq,
+      sequential,
       name,
       argsHash,
       attempts: attempt,
@@ -135,7 +136,7 @@ export async function executeStep<T>(
         run.services.logger.warn('a step attempt timed out', { runId: run.id, stepKey: key });
       if (attempt < retry.maxAttempts && retry.retryIf(error)) {
         const delayMs = retryDelay(retry, attempt);
-        await recordFailedAttempt(run, { key, seq, name, argsHash, error, attempts: attempt, delayMs });
+        await recordFailedAttempt(run, { key, seq, sequential, name, argsHash, error, attempts: attempt, delayMs });
         await waitUntilWake(run, key, 'retry', delayMs);
         if (run.releaseRequested) await run.releaseHere();
         run.throwIfStopped();
@@ -307,6 +308,7 @@ async function recordFailedAttempt(
   attempt: {
     key: string;
     seq: number;
+    sequential: boolean;
     name: string;
     argsHash: string | null;
     error: unknown;

@@ -31,6 +31,12 @@ export interface WorkerOptions {
   drain?: Duration | undefined;
   /** Durable waits up to this long are held in-process; longer ones release the worker. Default `'5s'`. */
   maxInProcessWait?: Duration | undefined;
+  /**
+   * Code versions besides its own whose runs this worker may claim (replay). Its own: each
+   * workflow's `@Workflow({ version })`, else the `version` option. Runs without a version are
+   * claimed by every worker; a worker without any version claims every run.
+   */
+  compatibleVersions?: readonly string[] | undefined;
 }
 
 /** Gives the instance that executes a run of `target`, at once or as a promise (a DI container). */
@@ -58,6 +64,12 @@ export interface ZartOptions {
   serializer?: Serializer | undefined;
   /** Error classes the default serializer rebuilds by name on replay in any process. */
   errorClasses?: ErrorClass[] | undefined;
+  /**
+   * The code version of this deployment (a package.json version, a git sha), recorded on the runs
+   * it starts, unless the workflow has `@Workflow({ version })`. Workers claim only runs of the
+   * versions they serve (docs/versioning.md).
+   */
+  version?: string | undefined;
   /** Connections in Zart's pool. Default 10. */
   poolSize?: number | undefined;
   /** The largest value Zart stores. Default `{ maxValueSize: '16MB' }`. */
@@ -90,6 +102,7 @@ export interface ResolvedWorkerOptions {
   readonly pollIntervalMs: number;
   readonly drainMs: number;
   readonly maxInProcessWaitMs: number;
+  readonly compatibleVersions: readonly string[];
 }
 
 /** @internal */
@@ -106,6 +119,8 @@ export interface ResolvedZartOptions {
   readonly serializer: ValueSerializer;
   /** The `queues` option: declared names, and the limits of the limited ones. */
   readonly queues: ResolvedQueues;
+  /** The app-wide code version, or null. */
+  readonly version: string | null;
 }
 
 const zartKeys = [
@@ -124,8 +139,17 @@ const zartKeys = [
   'connectTimeout',
   'statementTimeout',
   'queues',
+  'version',
 ];
-const workerKeys = ['concurrency', 'queues', 'lease', 'pollInterval', 'drain', 'maxInProcessWait'];
+const workerKeys = [
+  'concurrency',
+  'queues',
+  'lease',
+  'pollInterval',
+  'drain',
+  'maxInProcessWait',
+  'compatibleVersions',
+];
 
 // PostgreSQL truncates identifiers to 63 bytes and rejects longer NOTIFY channel names, and the
 // longest channel is `zart_wake_up_<schema>` (13 characters + the schema): a longer schema made
@@ -208,6 +232,7 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
       pollIntervalMs: duration(orDefault(w.pollInterval, '1s'), 'worker.pollInterval', problems, 1),
       drainMs: duration(orDefault(w.drain, '30s'), 'worker.drain', problems, 0),
       maxInProcessWaitMs: duration(orDefault(w.maxInProcessWait, '5s'), 'worker.maxInProcessWait', problems, 0),
+      compatibleVersions: versionList(w.compatibleVersions, problems),
     });
   }
 
@@ -249,6 +274,7 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
       ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
     resolvesWithNew: options.resolve === undefined,
     logger: options.logger ?? consoleLogger,
+    version: versionText(options.version, problems),
     serializer: new ValueSerializer(options.serializer ?? new DefaultSerializer(options.errorClasses ?? []), values),
     queues,
   });
@@ -305,4 +331,24 @@ function duration(value: unknown, what: string, problems: string[], minimumMs: n
     problems.push((error as Error).message);
     return minimumMs;
   }
+}
+
+function isVersion(value: unknown): value is string {
+  return typeof value === 'string' && value.trim().length > 0 && value.length <= 200;
+}
+
+function versionText(value: unknown, problems: string[]): string | null {
+  if (value === undefined) return null;
+  if (isVersion(value)) return value;
+  problems.push(
+    `version must be a non-empty string of at most 200 characters (say, a git sha), got ${showValue(value)}.`,
+  );
+  return null;
+}
+
+function versionList(value: unknown, problems: string[]): readonly string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every(isVersion)) return Object.freeze([...value]);
+  problems.push(`worker.compatibleVersions must be an array of version strings, got ${showValue(value)}.`);
+  return [];
 }

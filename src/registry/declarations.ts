@@ -40,8 +40,13 @@ export type InputClass<T = unknown> = new (...args: never[]) => T;
 export interface WorkflowOptions {
   /** Name stored on runs and used by `startWorkflow(name, ...)`. Default: the class name. */
   name?: string | undefined;
-  /** Recorded on each run, so operators see which code a run started under. */
+  /**
+   * The code version recorded on each run this process starts (default: the `version` option of
+   * Zart). Workers claim only runs of versions they serve (docs/versioning.md).
+   */
   version?: string | undefined;
+  /** Names this workflow had before: its runs started under them are claimed and replayed by it. */
+  formerNames?: readonly string[] | undefined;
   /** Only workers serving this queue claim its runs. Default `'default'`. */
   queue?: string | undefined;
   /** The input class to instantiate and validate. Default: the type of `run`'s parameter. */

@@ -10,6 +10,8 @@ export interface RegisteredWorkflow {
   readonly name: string;
   readonly target: AnyClass;
   readonly version: string | null;
+  /** Earlier names of the workflow, whose runs it executes. */
+  readonly formerNames: readonly string[];
   readonly queue: string;
   /** Instantiated and validated at start; undefined when `run` takes a plain type. */
   readonly inputClass: InputClass | undefined;
@@ -36,17 +38,19 @@ const plainTypes = new Set<unknown>([
 export class WorkflowRegistry {
   private readonly byName: ReadonlyMap<string, RegisteredWorkflow>;
   private readonly byClass: ReadonlyMap<AnyClass, RegisteredWorkflow>;
+  private readonly byFormerName: ReadonlyMap<string, RegisteredWorkflow>;
 
   private constructor(workflows: RegisteredWorkflow[]) {
     this.byName = new Map(workflows.map((w) => [w.name, Object.freeze(w)]));
+    this.byFormerName = new Map(workflows.flatMap((w) => w.formerNames.map((name) => [name, w] as const)));
     this.byClass = new Map(workflows.map((w) => [w.target, w]));
   }
 
   /** Compiles everything declared so far; throws ConfigurationError naming the offending classes. */
-  static compile(): WorkflowRegistry {
+  static compile(appVersion: string | null = null): WorkflowRegistry {
     const byName = new Map<string, RegisteredWorkflow>();
     for (const declaration of declarations().workflows) {
-      const workflow = compileWorkflow(declaration);
+      const workflow = compileWorkflow(declaration, appVersion);
       const clash = byName.get(workflow.name);
       if (clash) {
         throw new ConfigurationError(
@@ -55,6 +59,19 @@ export class WorkflowRegistry {
         );
       }
       byName.set(workflow.name, workflow);
+    }
+    const taken = new Map<string, string>();
+    for (const workflow of byName.values()) {
+      for (const former of workflow.formerNames) {
+        const owner = byName.has(former) ? byName.get(former)!.target.name : taken.get(former);
+        if (owner !== undefined) {
+          throw new ConfigurationError(
+            `@Workflow() ${workflow.target.name} lists former name "${former}", which is also the name or a former name of ${owner}. ` +
+              'A name belongs to one workflow: remove it from one of them.',
+          );
+        }
+        taken.set(former, workflow.target.name);
+      }
     }
     const stepNames = new Map<string, string>();
     for (const step of declarations().steps) {
@@ -69,6 +86,16 @@ export class WorkflowRegistry {
       stepNames.set(step.name, where);
     }
     return new WorkflowRegistry([...byName.values()]);
+  }
+
+  /** Every name whose runs these workflows execute: their names and former names. */
+  get claimableNames(): string[] {
+    return [...this.byName.keys(), ...this.byFormerName.keys()];
+  }
+
+  /** The code versions these workflows record on their runs. */
+  get versions(): string[] {
+    return [...new Set(this.workflows.flatMap((w) => (w.version === null ? [] : [w.version])))];
   }
 
   /** Every registered workflow. */
@@ -88,8 +115,9 @@ export class WorkflowRegistry {
     return found;
   }
 
+  /** The workflow of a name or a former name. */
   find(name: string): RegisteredWorkflow | undefined {
-    return this.byName.get(name);
+    return this.byName.get(name) ?? this.byFormerName.get(name);
   }
 }
 
@@ -97,7 +125,7 @@ export class WorkflowRegistry {
 // that kills its process stops taking workers down within minutes.
 const defaultMaxRecoveries = 10;
 
-function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
+function compileWorkflow(declaration: WorkflowDeclaration, appVersion: string | null): RegisteredWorkflow {
   const { target, options } = declaration;
   if (typeof (target.prototype as { run?: unknown }).run !== 'function') {
     throw new ConfigurationError(
@@ -122,5 +150,12 @@ function compileWorkflow(declaration: WorkflowDeclaration): RegisteredWorkflow {
     );
   }
   const queue = options.queue ?? 'default';
-  return { name, target, version: options.version ?? null, queue, inputClass, retry, timeoutMs, maxRecoveries };
+  const formerNames = options.formerNames ?? [];
+  if (!Array.isArray(formerNames) || !formerNames.every((n) => typeof n === 'string' && n.trim() && n !== name)) {
+    throw new ConfigurationError(
+      `@Workflow() ${target.name}: formerNames must be an array of the workflow's earlier names (not its current one), got ${JSON.stringify(formerNames)}.`,
+    );
+  }
+  const version = options.version ?? appVersion;
+  return { name, target, version, formerNames, queue, inputClass, retry, timeoutMs, maxRecoveries };
 }

@@ -43,6 +43,15 @@ export function checkEventName(name: unknown, where: string): asserts name is st
   }
 }
 
+/** Throws ConfigurationError (naming `where`) unless `id` can name a patch (`patched(id)`). */
+export function checkPatchId(id: unknown, where: string): asserts id is string {
+  if (typeof id !== 'string' || id.trim().length === 0 || hasForbiddenCharacter(id)) {
+    throw new ConfigurationError(
+      `${where} needs a non-empty patch id without line breaks or NUL bytes, got ${showValue(id)}. Pass a name for the change, such as 'fraud-check'.`,
+    );
+  }
+}
+
 /** Throws ConfigurationError (naming `where`) unless `key` can be a step key such as `'charge#0'`. */
 export function checkStepKey(key: unknown, where: string): asserts key is string {
   if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {

@@ -11,3 +11,6 @@ export { startEmbeddedPostgres } from '../embedded/embedded-postgres-server';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from '../embedded/embedded-postgres-server';
 export { resolveDatabaseUrl } from '../embedded/resolve-database-url';
 export type { ResolveDatabaseUrlOptions, ResolvedDatabaseUrl } from '../embedded/resolve-database-url';
+export { replayHistory } from './replay-history';
+export type { ReplayHistoryOptions, ReplayReport, ReplayDivergence } from './replay-history';
+export type { RunHistory, RunHistoryCall } from '../client/run-history';

@@ -69,13 +69,26 @@ export class Worker {
     return this.services.owner;
   }
 
+  // The code versions whose runs this worker replays: its workflows' own and those declared
+  // compatible. None at all (nothing versioned): every run, as before versions were served.
+  private get servedVersions(): readonly string[] | null {
+    const versions = [...new Set([...this.registry.versions, ...this.options.compatibleVersions])];
+    return versions.length === 0 ? null : versions;
+  }
+
   /** Whether a run started now would be claimed here at once. */
   get hasCapacity(): boolean {
     return this.running && this.executions.size < this.options.concurrency;
   }
 
   async start(): Promise<void> {
-    await registerWorker(this.services.db, { id: this.id, host: hostname(), pid: process.pid, version: zartVersion });
+    await registerWorker(this.services.db, {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      version: zartVersion,
+      versions: this.servedVersions,
+    });
     await this.listener.start();
     this.running = true;
     this.loop = this.claimLoop();
@@ -193,7 +206,8 @@ export class Worker {
         // A run this worker still executes is never taken over by this worker: after an
         // event-loop stall past the lease, renewal takes its lease back if nobody else did.
         executing: [...new Set([...this.executions.keys()].map((execution) => execution.id))],
-        workflows: this.registry.names,
+        workflows: this.registry.claimableNames,
+        versions: this.servedVersions,
         limit: free - claimed,
         leaseMs: this.options.leaseMs,
       };

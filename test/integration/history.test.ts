@@ -42,7 +42,7 @@ describe('history', () => {
     try {
       await db.sql.query(`PREPARE claim AS ${claimSql({ runs: '"zart"."runs"', steps: '"zart"."steps"' })}`);
       const { rows } = await db.sql.query(
-        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim('explain', '{default}', '{history-noop}', 10, 30000, '{}')`,
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim('explain', '{default}', '{history-noop}', 10, 30000, '{}', NULL)`,
       );
       const plan = (rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan;
       const all = nodes(plan);

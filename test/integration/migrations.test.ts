@@ -30,6 +30,7 @@ describe('migrations', () => {
       'StepArgumentsAndClaimOrder1764100000000',
       'CrashRecoveries1764200000000',
       'Queues1764300000000',
+      'CallOrderAndVersions1764500000000',
     ]);
     const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",

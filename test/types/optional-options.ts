@@ -49,6 +49,7 @@ export const worker: Required<WorkerOptions> = {
   pollInterval: undefined,
   drain: undefined,
   maxInProcessWait: undefined,
+  compatibleVersions: undefined,
 };
 export const options: Required<ZartOptions> = {
   connectionString: undefined,
@@ -66,6 +67,7 @@ export const options: Required<ZartOptions> = {
   connectTimeout: undefined,
   statementTimeout: undefined,
   queues: undefined,
+  version: undefined,
 };
 export const queueOptions: Required<QueueOptions> = {
   concurrency: undefined,
@@ -82,6 +84,7 @@ export const workflowOptions: Required<WorkflowOptions> = {
   retry: undefined,
   timeout: undefined,
   maxRecoveries: undefined,
+  formerNames: undefined,
 };
 export const stepOptions: Required<StepOptions> = {
   name: undefined,
@@ -118,6 +121,7 @@ export const listOptions: Required<ListRunsOptions> = {
   createdBefore: undefined,
   limit: undefined,
   after: undefined,
+  unserved: undefined,
 };
 export const deleteOptions: Required<DeleteFinishedRunsOptions> = { olderThan: '30d', batchSize: undefined };
 export const waitOptions: Required<WaitForEventOptions> = { timeout: undefined };

@@ -27,6 +27,7 @@ interface ListFlags {
   parent?: string;
   limit: string;
   after?: string;
+  unserved?: boolean;
 }
 
 export function registerRunsCommands(program: Command, context: () => CliContext): void {
@@ -44,6 +45,7 @@ export function registerRunsCommands(program: Command, context: () => CliContext
     .option('--parent <id>', 'only the children of this run')
     .option('--limit <n>', 'at most this many runs (1 to 1000)', '50')
     .option('--after <id>', 'the page after this run id (from the previous page)')
+    .option('--unserved', 'only unfinished runs of a code version no live worker serves')
     .action(async (flags: ListFlags) => listRuns(context(), flags));
 
   runs
@@ -51,6 +53,29 @@ export function registerRunsCommands(program: Command, context: () => CliContext
     .description('a run: its fields, its steps as a timeline, its events and children')
     .argument('<id>', 'the run id')
     .action(async (id: string) => showRun(context(), id));
+
+  runs
+    .command('move')
+    .description('move an unfinished run to another code version: workers serving it claim and replay it')
+    .argument('<id>', 'the run id')
+    .requiredOption('--to-version <version>', 'the code version whose workers should take the run')
+    .action(async (id: string, flags: { toVersion: string }) => {
+      const ctx = context();
+      await ctx.withClient((client) => client.moveRun(id, { version: flags.toVersion }));
+      done(ctx, { id, version: flags.toVersion }, `Moved run ${id} to version ${flags.toVersion}.`);
+    });
+
+  runs
+    .command('export')
+    .description("a run's history as JSON, to check new code against with replayHistory() from zart/testing")
+    .argument('<id>', 'the run id')
+    .action(async (id: string) => {
+      const ctx = context();
+      // The history is JSON whether or not --json is given (it is meant for a file), exactly as
+      // exportRun() returns it: values stay in their stored form.
+      const history = await ctx.withClient((client) => client.exportRun(id));
+      ctx.io.out(`${JSON.stringify(history)}\n`);
+    });
 
   runs
     .command('cancel')
@@ -113,6 +138,7 @@ async function listRuns(ctx: CliContext, flags: ListFlags): Promise<void> {
       ...(flags.since === undefined ? {} : { createdAfter: pointInTime(flags.since, '--since') }),
       ...(flags.until === undefined ? {} : { createdBefore: pointInTime(flags.until, '--until') }),
       ...(flags.after === undefined ? {} : { after: flags.after }),
+      ...(flags.unserved === true ? { unserved: true } : {}),
     }),
   );
   const next = found.length === limit ? found[found.length - 1]!.id : null;

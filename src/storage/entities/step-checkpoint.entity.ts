@@ -21,6 +21,12 @@ export class StepCheckpointEntity {
   name!: string;
   /** Hash of a decorated step's arguments: a replay with other arguments is non-deterministic. */
   argsHash!: string | null;
+  /**
+   * Whether a replay checks this call's position (`seq`): true when it was made with no other
+   * durable call of the run in flight, ever before it; false once the run went concurrent; null in
+   * histories written before positions were checked.
+   */
+  sequential!: boolean | null;
   status!: StepStatus;
   output!: unknown;
   error!: unknown;
@@ -42,6 +48,7 @@ export const stepCheckpointEntitySchema = new EntitySchema<StepCheckpointEntity>
     seq: { type: 'integer' },
     name: { type: 'text' },
     argsHash: { name: 'args_hash', type: 'text', nullable: true },
+    sequential: { type: 'boolean', nullable: true },
     status: { type: 'text' },
     output: { type: 'json', nullable: true },
     error: { type: 'json', nullable: true },

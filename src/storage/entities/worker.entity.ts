@@ -8,6 +8,8 @@ export class WorkerEntity {
   pid!: number;
   /** The zart package version the worker runs. */
   version!: string;
+  /** The code versions whose runs it claims; null: every run. */
+  versions!: string[] | null;
   startedAt!: Date;
   heartbeatAt!: Date;
 }
@@ -22,6 +24,7 @@ export const workerEntitySchema = new EntitySchema<WorkerEntity>({
     host: { type: 'text' },
     pid: { type: 'integer' },
     version: { type: 'text' },
+    versions: { type: 'text', array: true, nullable: true },
     startedAt: { name: 'started_at', type: 'timestamptz', default: () => 'now()' },
     heartbeatAt: { name: 'heartbeat_at', type: 'timestamptz', default: () => 'now()' },
   },

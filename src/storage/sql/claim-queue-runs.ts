@@ -34,6 +34,7 @@ WITH running AS (
   FROM ${t.runs}
   WHERE status IN ('pending', 'waiting') AND available_at <= statement_timestamp()
     AND queue = $2 AND workflow = ANY($3::text[])
+    AND ($12::text[] IS NULL OR version IS NULL OR version = ANY($12::text[]))
     AND ($10::int IS NULL
          OR coalesce(partition_key, '') NOT IN (SELECT partition FROM running_partitions WHERE n >= $10::int))
   ORDER BY priority DESC, available_at
@@ -62,6 +63,7 @@ WITH running AS (
   SELECT id, false AS first_start FROM ${t.runs}
   WHERE status = 'running' AND lease_expires_at < statement_timestamp()
     AND queue = $2 AND workflow = ANY($3::text[])
+    AND ($12::text[] IS NULL OR version IS NULL OR version = ANY($12::text[]))
     AND id <> ALL($6::text[])
   ORDER BY lease_expires_at
   LIMIT $4
@@ -127,6 +129,8 @@ export async function claimQueueRuns(
   claim: {
     owner: string;
     workflows: readonly string[];
+    /** Code versions the worker serves (as in claim-runs.ts); null: every run, whatever its version. */
+    versions: readonly string[] | null;
     limit: number;
     leaseMs: number;
     executing: readonly string[];
@@ -149,6 +153,7 @@ export async function claimQueueRuns(
         queue.rateLimit?.periodMs ?? null,
         queue.partitionConcurrency,
         Math.max(headScanRows, claim.limit),
+        claim.versions,
       ],
     );
     const row = rows[0];

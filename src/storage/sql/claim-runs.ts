@@ -26,6 +26,7 @@ WITH due AS (
   SELECT id FROM ${t.runs}
   WHERE status IN ('pending', 'waiting') AND available_at <= now()
     AND queue = ANY($2::text[]) AND workflow = ANY($3::text[])
+    AND ($7::text[] IS NULL OR version IS NULL OR version = ANY($7::text[]))
   ORDER BY priority DESC, available_at
   LIMIT $4
   FOR UPDATE SKIP LOCKED
@@ -34,6 +35,7 @@ WITH due AS (
   WHERE status = 'running' AND lease_expires_at < now()
     AND queue = ANY($2::text[]) AND workflow = ANY($3::text[])
     AND id <> ALL($6::text[])
+    AND ($7::text[] IS NULL OR version IS NULL OR version = ANY($7::text[]))
   ORDER BY lease_expires_at
   LIMIT $4
   FOR UPDATE SKIP LOCKED
@@ -74,6 +76,8 @@ export async function claimRuns(
     leaseMs: number;
     /** Runs the claiming worker executes itself: never taken over by it (see worker.ts). */
     executing: readonly string[];
+    /** Code versions the worker serves (replays); null: every run, whatever its version. */
+    versions: readonly string[] | null;
   },
 ): Promise<ClaimedRun[]> {
   const { rows } = await db.query<ClaimedRun>(db.sql(claimSql), [
@@ -83,6 +87,7 @@ export async function claimRuns(
     claim.limit,
     claim.leaseMs,
     claim.executing,
+    claim.versions,
   ]);
   return rows;
 }

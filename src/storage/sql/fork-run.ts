@@ -16,8 +16,8 @@ WITH source AS (
   WHERE EXISTS (SELECT 1 FROM cut)
   RETURNING id
 ), copied AS (
-  INSERT INTO ${t.steps} (run_id, key, seq, name, args_hash, status, output, error, attempts, wake_at, started_at, finished_at)
-  SELECT forked.id, s.key, s.seq, s.name, s.args_hash, s.status, s.output, s.error, s.attempts, s.wake_at, s.started_at, s.finished_at
+  INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, args_hash, status, output, error, attempts, wake_at, started_at, finished_at)
+  SELECT forked.id, s.key, s.seq, s.sequential, s.name, s.args_hash, s.status, s.output, s.error, s.attempts, s.wake_at, s.started_at, s.finished_at
   FROM ${t.steps} s, forked, cut
   WHERE s.run_id = $1 AND s.seq < cut.seq AND s.status IN ('completed', 'failed', 'sleeping')
 )

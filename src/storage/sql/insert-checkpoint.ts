@@ -13,6 +13,8 @@ import type { ZartDatabase } from '../zart-database';
 export interface NewCheckpoint {
   key: string;
   seq: number;
+  /** Whether a replay checks this call's position (see engine/call-sequence.ts). */
+  sequential: boolean;
   name: string;
   /** Hash of a decorated step's arguments, checked on replay; null for inline steps. */
   argsHash: string | null;
@@ -43,6 +45,7 @@ const parameters = [
   'epoch',
   'key',
   'seq',
+  'sequential',
   'name',
   'argsHash',
   'status',
@@ -79,6 +82,7 @@ FOR SHARE`,
       runId: () => '(SELECT id FROM fence)',
       key: placeholder('key'),
       seq: placeholder('seq'),
+      sequential: placeholder('sequential'),
       name: placeholder('name'),
       argsHash: placeholder('argsHash'),
       status: placeholder('status'),
@@ -151,6 +155,7 @@ function parameterValues({ lease, checkpoint }: LeasedCheckpoint): Record<Parame
     epoch: lease.epoch,
     key: checkpoint.key,
     seq: checkpoint.seq,
+    sequential: checkpoint.sequential,
     name: checkpoint.name,
     argsHash: checkpoint.argsHash,
     status: checkpoint.status,

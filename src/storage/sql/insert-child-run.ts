@@ -23,8 +23,8 @@ WITH fence AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), recorded AS (
-  INSERT INTO ${t.steps} (run_id, key, seq, name, args_hash, status, output, attempts, started_at, finished_at)
-  SELECT fence.id, $4, $5, $6, $13, 'completed', $14, 1, now(), now() FROM fence
+  INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, args_hash, status, output, attempts, started_at, finished_at)
+  SELECT fence.id, $4, $5, $15, $6, $13, 'completed', $14, 1, now(), now() FROM fence
   WHERE EXISTS (SELECT 1 FROM child)
   ON CONFLICT (run_id, key) DO NOTHING
 )
@@ -41,7 +41,14 @@ export type ChildStart =
 export async function insertChildRun(
   db: ZartDatabase,
   lease: RunLease,
-  checkpoint: { key: string; seq: number; name: string; argsHash: string | null; output: StoredValue },
+  checkpoint: {
+    key: string;
+    seq: number;
+    sequential: boolean;
+    name: string;
+    argsHash: string | null;
+    output: StoredValue;
+  },
   child: NewRun,
 ): Promise<ChildStart> {
   for (;;) {
@@ -54,7 +61,14 @@ export async function insertChildRun(
 async function tryInsertChildRun(
   db: ZartDatabase,
   lease: RunLease,
-  checkpoint: { key: string; seq: number; name: string; argsHash: string | null; output: StoredValue },
+  checkpoint: {
+    key: string;
+    seq: number;
+    sequential: boolean;
+    name: string;
+    argsHash: string | null;
+    output: StoredValue;
+  },
   child: NewRun,
 ): Promise<ChildStart | undefined> {
   const { rows } = await db.query<{
@@ -77,6 +91,7 @@ async function tryInsertChildRun(
     child.timeoutMs,
     checkpoint.argsHash,
     JSON.stringify(checkpoint.output),
+    checkpoint.sequential,
   ]);
   const row = rows[0];
   if (row?.fenced !== 1) throw new LeaseLostError(lease.runId);

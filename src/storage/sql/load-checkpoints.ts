@@ -5,6 +5,10 @@ import type { StepStatus } from '../entities';
 
 export interface CheckpointRow {
   key: string;
+  /** Position in the run's call order. */
+  seq: number;
+  /** Whether a replay checks the position (engine/call-sequence.ts); null in older histories. */
+  sequential: boolean | null;
   name: string;
   argsHash: string | null;
   status: StepStatus;
@@ -16,7 +20,7 @@ export interface CheckpointRow {
 }
 
 const loadSql = (t: { steps: string }) => `
-SELECT key, name, args_hash AS "argsHash", status, output, error, attempts,
+SELECT key, seq, sequential, name, args_hash AS "argsHash", status, output, error, attempts,
        (extract(epoch FROM wake_at - now()) * 1000)::float8 AS "wakeInMs"
 FROM ${t.steps}
 WHERE run_id = $1`;

@@ -10,8 +10,8 @@ WITH fence AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
 ), inserted AS (
-  INSERT INTO ${t.steps} (run_id, key, seq, name, status, attempts, wake_at, started_at, finished_at)
-  SELECT fence.id, $4, $5, $6, 'waiting', 1,
+  INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, status, attempts, wake_at, started_at, finished_at)
+  SELECT fence.id, $4, $5, $8, $6, 'waiting', 1,
          CASE WHEN $7::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $7::double precision / 1000) END,
          now(), now()
   FROM fence
@@ -22,7 +22,7 @@ SELECT count(*)::int AS fenced FROM fence`;
 export async function recordEventWait(
   db: ZartDatabase,
   lease: RunLease,
-  wait: { key: string; seq: number; name: string; timeoutMs: number | null },
+  wait: { key: string; seq: number; sequential: boolean; name: string; timeoutMs: number | null },
 ): Promise<void> {
   const { rows } = await db.query<{ fenced: number }>(db.sql(recordSql), [
     lease.runId,
@@ -32,6 +32,7 @@ export async function recordEventWait(
     wait.seq,
     wait.name,
     wait.timeoutMs,
+    wait.sequential,
   ]);
   if (rows[0]?.fenced !== 1) throw new LeaseLostError(lease.runId);
 }

@@ -11,8 +11,8 @@ WITH fence AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
 )
-INSERT INTO ${t.steps} AS s (run_id, key, seq, name, args_hash, status, error, attempts, wake_at, started_at)
-SELECT fence.id, $4, $5, $6, $7, 'retrying', $8, $9, now() + make_interval(secs => $10::double precision / 1000), now()
+INSERT INTO ${t.steps} AS s (run_id, key, seq, sequential, name, args_hash, status, error, attempts, wake_at, started_at)
+SELECT fence.id, $4, $5, $11, $6, $7, 'retrying', $8, $9, now() + make_interval(secs => $10::double precision / 1000), now()
 FROM fence
 ON CONFLICT (run_id, key) DO UPDATE
   SET error = excluded.error, attempts = excluded.attempts, wake_at = excluded.wake_at
@@ -25,6 +25,7 @@ export async function recordRetry(
   retry: {
     key: string;
     seq: number;
+    sequential: boolean;
     name: string;
     argsHash: string | null;
     error: StoredValue;
@@ -43,6 +44,7 @@ export async function recordRetry(
     JSON.stringify(retry.error),
     retry.attempts,
     retry.delayMs,
+    retry.sequential,
   ]);
   if (rowCount === 0) throw new LeaseLostError(lease.runId);
 }

@@ -10,8 +10,8 @@ WITH fence AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
 )
-INSERT INTO ${t.steps} (run_id, key, seq, name, status, attempts, wake_at, started_at, finished_at)
-SELECT fence.id, $4, $5, $6, 'sleeping', 1, now() + make_interval(secs => $7::double precision / 1000), now(), now()
+INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, status, attempts, wake_at, started_at, finished_at)
+SELECT fence.id, $4, $5, $8, $6, 'sleeping', 1, now() + make_interval(secs => $7::double precision / 1000), now(), now()
 FROM fence
 ON CONFLICT (run_id, key) DO NOTHING
 RETURNING key`;
@@ -22,7 +22,7 @@ SELECT 1 FROM ${t.runs} WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3`
 export async function recordSleep(
   db: ZartDatabase,
   lease: RunLease,
-  sleep: { key: string; seq: number; name: string; durationMs: number },
+  sleep: { key: string; seq: number; sequential: boolean; name: string; durationMs: number },
 ): Promise<void> {
   const { rowCount } = await db.query(db.sql(recordSql), [
     lease.runId,
@@ -32,6 +32,7 @@ export async function recordSleep(
     sleep.seq,
     sleep.name,
     sleep.durationMs,
+    sleep.sequential,
   ]);
   if (rowCount === 1) return;
   // Nothing inserted: either the lease is gone, or the row exists (a retry after a lost reply).

@@ -3,8 +3,8 @@
 import type { ZartDatabase } from '../zart-database';
 
 const upsertSql = (t: { workers: string }) => `
-INSERT INTO ${t.workers} (id, host, pid, version, started_at, heartbeat_at)
-VALUES ($1, $2, $3, $4, now(), now())
+INSERT INTO ${t.workers} (id, host, pid, version, versions, started_at, heartbeat_at)
+VALUES ($1, $2, $3, $4, $5, now(), now())
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`;
 
 const sweepSql = (t: { workers: string }) => `
@@ -15,10 +15,11 @@ DELETE FROM ${t.workers} WHERE id = $1`;
 
 export async function registerWorker(
   db: ZartDatabase,
-  worker: { id: string; host: string; pid: number; version: string },
+  /** `versions`: the code versions whose runs it claims; null for every run. */
+  worker: { id: string; host: string; pid: number; version: string; versions: readonly string[] | null },
 ): Promise<void> {
   await db.query(db.sql(sweepSql));
-  await db.query(db.sql(upsertSql), [worker.id, worker.host, worker.pid, worker.version]);
+  await db.query(db.sql(upsertSql), [worker.id, worker.host, worker.pid, worker.version, worker.versions]);
 }
 
 export async function unregisterWorker(db: ZartDatabase, id: string): Promise<void> {

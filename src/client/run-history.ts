@@ -1,0 +1,34 @@
+// The history of a run as `exportRun()` and `zart runs export` give it: the run and every
+// checkpoint in call order, values in their stored (serialized) form, large values inlined, so a
+// test can replay it against new code (`replayHistory()` in zart/testing) without a database.
+import type { StoredValue } from '../serialization/serializer';
+import type { RunStatus, StepStatus } from '../storage/entities';
+
+/** One durable call of an exported history. */
+export interface RunHistoryCall {
+  /** `name#n`; a `patched()` marker's key is `zart.patch:<id>`. */
+  key: string;
+  /** Position in the run's call order. */
+  seq: number;
+  /** Whether a replay checks the position; null in histories recorded before positions were. */
+  sequential: boolean | null;
+  name: string;
+  argsHash: string | null;
+  status: StepStatus;
+  output: StoredValue | null;
+  error: StoredValue | null;
+}
+
+/** A run's history as JSON: what `exportRun()` returns and `replayHistory()` takes. */
+export interface RunHistory {
+  format: 'zart.run-history/1';
+  run: {
+    id: string;
+    workflow: string;
+    version: string | null;
+    status: RunStatus;
+    attempt: number;
+    input: StoredValue | null;
+  };
+  calls: RunHistoryCall[];
+}
