@@ -25,6 +25,8 @@ import {
   type WorkerOptions,
   type WorkflowOptions,
   type ZartOptions,
+  type MetricsOptions,
+  type TracingOptions,
 } from 'zart';
 import {
   createTestDatabase,
@@ -64,7 +66,11 @@ export const options: Required<ZartOptions> = {
   largeValues: undefined,
   connectTimeout: undefined,
   statementTimeout: undefined,
+  metrics: undefined,
+  tracing: undefined,
 };
+export const metricsOptions: Required<MetricsOptions> = { registry: undefined };
+export const tracingOptions: Required<TracingOptions> = { tracerProvider: undefined };
 export const limits: Required<LimitsOptions> = { maxValueSize: undefined };
 export const largeValues: Omit<Required<LargeValuesOptions>, 'store'> = { threshold: undefined };
 export const workflowOptions: Required<WorkflowOptions> = {

@@ -14,11 +14,12 @@ WITH fence AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
 ), child AS (
-  INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, parent_id, available_at, deadline_at)
+  INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, parent_id, available_at, deadline_at, trace_context)
   SELECT $7, $8, $9, 'pending', $10, $11, fence.id, now(),
          least(CASE WHEN $12::double precision IS NULL THEN NULL
                     ELSE now() + make_interval(secs => $12::double precision / 1000) END,
-               fence.deadline_at)
+               fence.deadline_at),
+         $15
   FROM fence
   ON CONFLICT (id) DO NOTHING
   RETURNING id
@@ -77,6 +78,7 @@ async function tryInsertChildRun(
     child.timeoutMs,
     checkpoint.argsHash,
     JSON.stringify(checkpoint.output),
+    child.traceContext && JSON.stringify(child.traceContext),
   ]);
   const row = rows[0];
   if (row?.fenced !== 1) throw new LeaseLostError(lease.runId);

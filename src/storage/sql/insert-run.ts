@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { ZartDatabase } from '../zart-database';
 import { wakeUpChannel } from './notify-wake-up';
 import type { StoredValue } from '../../serialization/serializer';
+import type { StoredTraceContext } from '../../observability/trace-context';
 
 export interface NewRun {
   id: string;
@@ -14,12 +15,15 @@ export interface NewRun {
   input: StoredValue;
   /** The workflow's timeout: the deadline is set once, from the database clock, at the start. */
   timeoutMs: number | null;
+  /** The trace the run's executions continue (observability/trace-context.ts); null: none. */
+  traceContext: StoredTraceContext | null;
 }
 
 const insertSql = (t: { runs: string }) => `
-INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at)
+INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at, trace_context)
 VALUES ($1, $2, $3, 'pending', $4, $5, now(),
-        CASE WHEN $6::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $6::double precision / 1000) END)
+        CASE WHEN $6::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $6::double precision / 1000) END,
+        $7)
 ON CONFLICT (id) DO NOTHING
 RETURNING id`;
 
@@ -40,7 +44,15 @@ export async function insertRun(
 ): Promise<{ inserted: true } | { inserted: false; workflow: string }> {
   const query = async <R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> =>
     manager ? await manager.query<R[]>(sql, params) : (await db.query<R>(sql, params)).rows;
-  const params = [run.id, run.workflow, run.version, run.queue, JSON.stringify(run.input), run.timeoutMs];
+  const params = [
+    run.id,
+    run.workflow,
+    run.version,
+    run.queue,
+    JSON.stringify(run.input),
+    run.timeoutMs,
+    run.traceContext && JSON.stringify(run.traceContext),
+  ];
   const inserted = await query<{ id: string }>(db.sql(insertSql), params);
   if (inserted.length === 1) {
     if (manager) await manager.query(notifySql, [wakeUpChannel(db.schema)]);
