@@ -150,6 +150,7 @@ export async function executeStep<T>(
           continue;
         }
         observed.measure('failed');
+        observed.end(error);
         const failure = new StepFailedError(run.id, key, attempt, error);
         await checkpoint({ status: 'failed', output: null, error: run.serializeError(failure) });
         throw failure;
