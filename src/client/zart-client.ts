@@ -401,7 +401,10 @@ export class ZartClient {
     const { tracing, metrics } = this.options;
     const fork = (traceContext: StoredTraceContext | null): ReturnType<typeof forkRun> =>
       forkRun(db, { sourceId: id, newId, fromStep: options.fromStep, traceContext });
-    const forking = tracing ? tracing.started('fork', newId, fork) : fork(null);
+    // Traced as a start of the source's workflow: read it first (only with tracing on).
+    const forking = tracing
+      ? tracing.started((await this.requireRun(id, 'fork(id)')).workflow, newId, fork)
+      : fork(null);
     const { sourceExists, forked } = await forking.catch(async (error: unknown) => {
       if ((error as { code?: unknown }).code !== '23505') throw error;
       const [source, taken] = await Promise.all([this.requireRun(id), this.requireRun(newId)]);

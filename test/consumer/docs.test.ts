@@ -58,6 +58,8 @@ beforeAll(async () => {
     'jest@29',
     'ts-jest@29',
     '@types/jest@29',
+    'prom-client',
+    'pino',
   ]);
   const result = await project.run('npx', ['tsc', '-p', '.']);
   compileOutput = result.stdout;
