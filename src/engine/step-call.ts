@@ -207,8 +207,9 @@ function observeAttempt(
   started: number,
 ): ObservedAttempt {
   const { metrics } = run.services;
-  if (!metrics && !run.trace) return unobserved;
-  const span = run.trace?.step({ name, key, attempt });
+  const trace = run.trace?.recording ? run.trace : undefined;
+  if (!metrics && !trace) return unobserved;
+  const span = trace?.step({ name, key, attempt });
   let measured = false;
   let ended = false;
   return {

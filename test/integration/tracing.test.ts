@@ -69,6 +69,14 @@ class TracedFailing {
   }
 }
 
+// Claimed only by the worker of the test without an SDK.
+@Workflow({ name: 'traced-elsewhere', queue: 'no-sdk' })
+class TracedElsewhere {
+  async run(input: { n: number }): Promise<number> {
+    return step('double', () => input.n * 2);
+  }
+}
+
 const named = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === name);
 const one = (name: string): ReadableSpan => {
   const spans = named(name);
@@ -155,6 +163,21 @@ describe('OpenTelemetry spans', () => {
     const run = one('run traced-failing');
     expect(run.status.code).toBe(2);
     expect(run.attributes['zart.execution.end']).toBe('failed');
+  });
+
+  it("without an SDK in the worker's process, records nothing there and keeps the caller's trace context", async () => {
+    // The global provider is the API's no-op one here: this Zart has no SDK.
+    const zart = await db.zart({ worker: { queues: ['no-sdk'] } });
+    const request = provider.getTracer('app').startSpan('POST /doubles');
+    const handle = await context.with(trace.setSpan(context.active(), request), () =>
+      zart.startWorkflow(TracedElsewhere, { n: 4 }, { id: 'tr-no-sdk' }),
+    );
+    request.end();
+    expect(await handle.result({ timeout: '20s' })).toBe(8);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['POST /doubles']);
+    const { rows } = await db.sql.query("SELECT trace_context FROM zart.runs WHERE id = 'tr-no-sdk'");
+    const { traceId, spanId } = request.spanContext();
+    expect(rows[0].trace_context).toEqual({ traceparent: `00-${traceId}-${spanId}-01` });
   });
 
   it('records nothing with tracing: false, and stores no trace context', async () => {
