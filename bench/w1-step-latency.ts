@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { Workflow, Zart, step } from 'zart';
 import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
+import { telemetryOptions } from './bench-telemetry';
 import { CpuProfiler } from './cpu-profiler';
 import { median } from './median';
 import { quietLogger } from './quiet-logger';
@@ -61,7 +62,13 @@ export async function runW1(context: BenchContext, runs: number): Promise<W1Resu
   const raw = new Client({ connectionString: context.url, application_name: 'bench-raw' });
   await raw.connect();
   await raw.query('CREATE TABLE bench_w1_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))');
-  const zart = new Zart({ connectionString: context.url, schema: 'zart_w1', logger: quietLogger });
+  const telemetry = telemetryOptions();
+  const zart = new Zart({
+    connectionString: context.url,
+    schema: 'zart_w1',
+    logger: quietLogger,
+    ...telemetry.options,
+  });
   if (systems.has('zart')) await zart.start();
 
   const times: Record<BenchSystem, number[]> = { raw: [], dbos: [], zart: [] };
@@ -113,6 +120,7 @@ export async function runW1(context: BenchContext, runs: number): Promise<W1Resu
   } finally {
     profiler?.close();
     if (systems.has('zart')) await zart.shutdown();
+    telemetry.stop();
     await raw.end();
   }
   const result: W1Result = {};

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { Workflow, Zart, step } from 'zart';
 import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
+import { telemetryOptions } from './bench-telemetry';
 import { sampleCpu } from './cpu-meter';
 import { CpuProfiler } from './cpu-profiler';
 import { quietLogger } from './quiet-logger';
@@ -59,7 +60,9 @@ export async function runW2(context: BenchContext, options: W2Options): Promise<
   const raw = new Pool({ connectionString: context.url, max: inFlight, application_name: 'bench-raw' });
   await raw.query('CREATE TABLE bench_w2_steps (run_id text, key text, output json, PRIMARY KEY (run_id, key))');
   // Concurrency above the 32 in flight so the worker never limits; a pool of 20 as documented.
+  const telemetry = telemetryOptions();
   const zart = new Zart({
+    ...telemetry.options,
     connectionString: context.url,
     schema: 'zart_w2',
     poolSize: 20,
@@ -123,6 +126,7 @@ export async function runW2(context: BenchContext, options: W2Options): Promise<
   } finally {
     profiler?.close();
     if (systems.has('zart')) await zart.shutdown();
+    telemetry.stop();
     await raw.end();
   }
   const steps = perRound * options.rounds * stepsPerWorkflow;

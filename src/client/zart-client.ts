@@ -18,6 +18,8 @@ import {
   WorkflowCancelledError,
   WorkflowFailedError,
 } from '../errors';
+import type { StoredTraceContext } from '../observability/trace-context';
+import type { MetricsText, QueueRunCounts } from '../observability/zart-metrics';
 import { showValue } from '../options/show-value';
 import {
   checkCallOptions,
@@ -33,6 +35,7 @@ import type { StoredValue } from '../serialization/serializer';
 import { EventEntity, RunEntity, runStatuses, StepCheckpointEntity, type RunStatus } from '../storage/entities';
 import { isConnectionError, isTransientError, transientBackOffMs } from '../storage/reconnect';
 import { cancelRuns } from '../storage/sql/cancel-runs';
+import { countRunsByQueue } from '../storage/sql/count-runs-by-queue';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { forkRun } from '../storage/sql/fork-run';
 import { insertEvent } from '../storage/sql/insert-event';
@@ -88,6 +91,8 @@ export class ZartClient {
   private starting: Promise<void> | undefined;
   /** The one shutdown of this instance: concurrent and later shutdown() calls share it. */
   private stopping: Promise<void> | undefined;
+  /** Takes this instance's database out of the scrape-time queue gauges. */
+  private stopCountingQueues: (() => void) | undefined;
 
   constructor(options: ZartOptions = {}) {
     this.options = resolveOptions(options, this.hasWorker());
@@ -153,6 +158,41 @@ export class ZartClient {
     }
     this.db = db;
     this.wakeUps = new WakeUpPublisher(db, this.options.logger);
+    this.stopCountingQueues = this.options.metrics?.addQueueCounter(() => this.countQueues(db));
+  }
+
+  /**
+   * The Prometheus text of the metrics registry (zart's metrics and any others registered in it),
+   * for an HTTP endpoint: `res.setHeader('Content-Type', contentType); res.end(body)`. Reading it
+   * runs the scrape-time queries. ConfigurationError when the metrics option is off.
+   */
+  async metricsText(): Promise<MetricsText> {
+    const { metrics } = this.options;
+    if (!metrics) {
+      throw new ConfigurationError(
+        'Metrics are off: pass the metrics option (metrics: true, or metrics: { registry }) to new Zart() to collect them.',
+      );
+    }
+    return metrics.text();
+  }
+
+  // The runs per queue for a scrape: the worker's own queues are reported even when empty. A
+  // failure is logged, and the gauges are left out of that scrape rather than failing /metrics.
+  private async countQueues(db: ZartDatabase): Promise<QueueRunCounts[]> {
+    try {
+      const counts = await countRunsByQueue(db);
+      const seen = new Set(counts.map((c) => c.queue));
+      const queues = this.options.worker ? this.options.worker.queues : [];
+      for (const queue of queues) {
+        if (!seen.has(queue)) counts.push({ queue, pending: 0, waiting: 0, running: 0, due: 0, oldestDueSeconds: 0 });
+      }
+      return counts;
+    } catch (error) {
+      this.options.logger.warn('counting runs per queue for the metrics failed; the queue gauges are left out', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
   }
 
   /**
@@ -191,13 +231,19 @@ export class ZartClient {
       input: stored,
       timeoutMs: definition.timeoutMs,
     };
-    const result = await insertRun(db, newRun, placement, options.manager);
+    const insert = (traceContext: StoredTraceContext | null): ReturnType<typeof insertRun> =>
+      insertRun(db, { ...newRun, traceContext }, placement, options.manager);
+    // The run's executions, wherever they happen, continue the caller's trace under this start's span.
+    const { tracing, metrics } = this.options;
+    const result = tracing ? await tracing.started(definition.name, id, insert) : await insert(null);
     if ('duplicateOf' in result) {
       throw new RunDeduplicatedError(definition.name, placement.deduplicationKey!, result.duplicateOf);
     }
     if (!result.inserted && result.workflow !== definition.name) {
       throw new RunIdConflictError(id, result.workflow, definition.name);
     }
+    // In the caller's transaction the run may yet roll back: counted all the same, as started here.
+    if (result.inserted) metrics?.runStarted(definition.name);
     // In the caller's transaction, the NOTIFY sent with the insert wakes workers at commit.
     if (result.inserted && !options.manager) this.runStarted(id, result.startsInMs);
     return this.getHandle(id, definition.name);
@@ -350,7 +396,8 @@ export class ZartClient {
    */
   async cancel(id: string): Promise<void> {
     checkExistingRunId(id, 'cancel(id)');
-    const { status, cancelled } = await cancelRuns(this.connected(), id);
+    const { status, cancelled, workflows } = await cancelRuns(this.connected(), id);
+    for (const workflow of workflows) this.options.metrics?.runFinished(workflow, 'cancelled');
     if (status === undefined) throw new RunNotFoundError(id);
     if (cancelled === 0) throw new InvalidRunStateError(id, status, 'cancel', 'pending, running or waiting');
   }
@@ -436,18 +483,23 @@ export class ZartClient {
     checkStepKey(options.fromStep, 'fork({ fromStep })');
     const newId = options.id ?? `${id}-fork-${randomUUID()}`;
     checkRunId(newId, 'fork({ id })');
-    const { sourceExists, forked } = await forkRun(db, { sourceId: id, newId, fromStep: options.fromStep }).catch(
-      async (error: unknown) => {
-        if ((error as { code?: unknown }).code !== '23505') throw error;
-        const [source, taken] = await Promise.all([this.requireRun(id), this.requireRun(newId)]);
-        throw new RunIdConflictError(
-          newId,
-          taken.workflow,
-          source.workflow,
-          `A run with id "${newId}" exists already; pass fork() another id.`,
-        );
-      },
-    );
+    const { tracing, metrics } = this.options;
+    const fork = (traceContext: StoredTraceContext | null): ReturnType<typeof forkRun> =>
+      forkRun(db, { sourceId: id, newId, fromStep: options.fromStep, traceContext });
+    // Traced as a start of the source's workflow: read it first (only with tracing on).
+    const forking = tracing
+      ? tracing.started((await this.requireRun(id, 'fork(id)')).workflow, newId, fork)
+      : fork(null);
+    const { sourceExists, forked } = await forking.catch(async (error: unknown) => {
+      if ((error as { code?: unknown }).code !== '23505') throw error;
+      const [source, taken] = await Promise.all([this.requireRun(id), this.requireRun(newId)]);
+      throw new RunIdConflictError(
+        newId,
+        taken.workflow,
+        source.workflow,
+        `A run with id "${newId}" exists already; pass fork() another id.`,
+      );
+    });
     if (!sourceExists) throw new RunNotFoundError(id);
     if (!forked) {
       const keys = (await this.getSteps(id)).map((step) => step.key);
@@ -456,7 +508,9 @@ export class ZartClient {
       );
     }
     void this.wakeUps?.publish();
-    return this.getHandle<TOutput>(newId, (await this.requireRun(newId)).workflow);
+    const workflow = (await this.requireRun(newId)).workflow;
+    metrics?.runStarted(workflow);
+    return this.getHandle<TOutput>(newId, workflow);
   }
 
   /** Live worker processes (heartbeat within the last minute, by the database clock). */
@@ -513,6 +567,8 @@ export class ZartClient {
   private async closeConnection(): Promise<void> {
     const db = this.db;
     const wakeUps = this.wakeUps;
+    this.stopCountingQueues?.();
+    this.stopCountingQueues = undefined;
     this.db = undefined;
     this.wakeUps = undefined;
     await wakeUps?.close();

@@ -9,12 +9,13 @@ import {
   WorkflowCancelledError,
   WorkflowFailedError,
 } from '../errors';
+import type { StoredTraceContext } from '../observability/trace-context';
 import type { AnyClass } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { retryOnDisconnect } from '../storage/reconnect';
 import { consumeEvent } from '../storage/sql/consume-event';
 import type { NewCheckpoint } from '../storage/sql/insert-checkpoint';
-import { insertChildRun } from '../storage/sql/insert-child-run';
+import { insertChildRun, type ChildStart } from '../storage/sql/insert-child-run';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { recordEventWait } from '../storage/sql/record-event-wait';
@@ -111,7 +112,7 @@ export async function startChildOnce(
   input: unknown,
   id: string | undefined,
 ): Promise<string> {
-  const { db, serializer, registry, wakeUps } = run.services;
+  const { db, serializer, registry, wakeUps, metrics } = run.services;
   const definition = registry.get(workflow);
   const name = 'zart.child';
   const { key, seq, sequential } = run.nextCall(name);
@@ -136,9 +137,12 @@ export async function startChildOnce(
     timeoutMs: definition.timeoutMs,
   };
   const output = serializer.serialize(childId, 'a child id');
-  const start = await run.fenced(() =>
-    insertChildRun(db, run.lease, { key, seq, sequential, name, argsHash, output }, child),
-  );
+  const insert = (traceContext: StoredTraceContext | null): Promise<ChildStart> =>
+    run.fenced(() =>
+      insertChildRun(db, run.lease, { key, seq, sequential, name, argsHash, output }, { ...child, traceContext }),
+    );
+  // The child's executions continue this run's trace, under a span of its start.
+  const start = run.trace ? await run.trace.started(definition.name, childId, insert) : await insert(null);
   if (!start.started) {
     // Our own statement, retried after its reply was lost, finds the child it committed.
     if (start.existingParent === run.id) {
@@ -158,6 +162,7 @@ export async function startChildOnce(
     await recordOutcome(run, { key, seq, sequential, name, argsHash }, failed);
     throw conflict;
   }
+  metrics?.runStarted(definition.name);
   void wakeUps.publish();
   return childId;
 }
@@ -247,7 +252,7 @@ function stopped(run: ExecutionCore): Promise<void> {
 // (cancelled, past its deadline, lease lost) has either parked the run with that check, or written
 // nothing and left the run to whoever stopped it.
 export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<void> {
-  const { db, onSuspended, logger } = run.services;
+  const { db, onSuspended } = run.services;
   const rechecks = waits.flatMap((wait) => (wait.recheckMs === undefined ? [] : [wait.recheckMs]));
   const suspension = {
     keys: waits.map((wait) => wait.key),
@@ -264,8 +269,7 @@ export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<
   } catch (error) {
     if (run.signal.aborted) return;
     // The run stays leased to this worker until the lease expires; another claim replays it.
-    logger.error('could not park a waiting run; it is retried when its lease expires', {
-      runId: run.id,
+    run.log.error('could not park a waiting run; it is retried when its lease expires', {
       error: (error as Error).message,
     });
     run.stopWith(error as Error);

@@ -2,6 +2,8 @@
 // stop signal, the services of the process, and the bookkeeping of its replay (keys, checkpoints).
 import type { RunScope } from '../context/run-context';
 import type { ZartLogger } from '../logging/zart-logger';
+import type { ExecutionTrace, RunTracing } from '../observability/run-tracing';
+import type { ZartMetrics } from '../observability/zart-metrics';
 import type { WorkflowResolver } from '../options/resolve-options';
 import type { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
@@ -33,6 +35,10 @@ export interface ExecutionServices {
   registry: WorkflowRegistry;
   /** Only in a zart/testing environment: a skipped clock and crash points. */
   testHooks?: TestHooks | undefined;
+  /** Undefined when metrics are off. */
+  metrics: ZartMetrics | undefined;
+  /** Undefined when tracing is off (or @opentelemetry/api is not installed). */
+  tracing: RunTracing | undefined;
 }
 
 /** @internal One execution of a run, as its step calls and durable waits see it. */
@@ -47,6 +53,10 @@ export interface ExecutionCore extends RunScope {
   /** Shutdown asked the run to be handed back at its next step boundary. */
   readonly releaseRequested: boolean;
   readonly parking: RunParking;
+  /** The services' logger with this run's id, workflow and attempt on every line. */
+  readonly log: ZartLogger;
+  /** This execution's span; undefined when tracing is off. */
+  readonly trace: ExecutionTrace | undefined;
 
   /**
    * The next call's key (`name#n`) and position; taken synchronously, before any await. Throws

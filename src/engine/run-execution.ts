@@ -15,6 +15,8 @@ import {
   SimulatedCrashError,
   WorkflowCancelledError,
 } from '../errors';
+import { withLogFields, type ZartLogger } from '../logging/zart-logger';
+import type { ExecutionTrace } from '../observability/run-tracing';
 import type { AnyClass } from '../registry/declarations';
 import { instantiateInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow } from '../registry/workflow-registry';
@@ -65,6 +67,10 @@ export class RunExecution implements RunScope, ExecutionCore {
   private handedBack = false;
   /** The outcome this execution recorded, if it finished the run: result() waiters here use it. */
   recordedOutcome: RunOutcome | undefined;
+  readonly log: ZartLogger;
+  readonly trace: ExecutionTrace | undefined;
+  /** The error that failed the run (the live error, not its stored form), for its span. */
+  private failure: unknown;
 
   constructor(
     readonly services: ExecutionServices,
@@ -76,6 +82,15 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.attempt = claim.attempt;
     this.parentId = claim.parentId;
     this.epoch = claim.leaseEpoch;
+    this.log = withLogFields(services.logger, { runId: this.id, workflow: this.workflow, attempt: this.attempt });
+    this.trace = services.tracing?.execution({
+      id: this.id,
+      workflow: this.workflow,
+      attempt: this.attempt,
+      epoch: this.epoch,
+      takeover: claim.recoveries > 0,
+      traceContext: claim.traceContext,
+    });
     this.sequence = new CallSequence(this.id, []);
     // A fan-in over many children or steps waits on this signal once per concurrent call.
     setMaxListeners(0, this.abort.signal, this.releaseController.signal);
@@ -144,9 +159,23 @@ export class RunExecution implements RunScope, ExecutionCore {
     }
   }
 
-  /** Replays the run to its end and records the outcome. */
+  /** Replays the run to its end and records the outcome (and ends this execution's span). */
   async execute(): Promise<ExecutionEnd> {
-    const { serializer, logger, db } = this.services;
+    const trace = this.trace;
+    if (!trace) return this.executeToEnd();
+    try {
+      const end = await this.executeToEnd();
+      trace.end(end, end === 'failed' ? this.failure : undefined);
+      return end;
+    } catch (error) {
+      trace.end('error', error);
+      throw error;
+    }
+  }
+
+  private async executeToEnd(): Promise<ExecutionEnd> {
+    const { serializer, db } = this.services;
+    const logger = this.log;
     // The deadline (set once at the start, database clock) aborts the run wherever it is.
     const deadlineInMs = this.claim.deadlineInMs;
     const deadlineTimer =
@@ -171,7 +200,8 @@ export class RunExecution implements RunScope, ExecutionCore {
       // Each execution asks for its own instance: a DI container may build it asynchronously.
       const instance = await resolveWorkflowInstance(this.services.resolve, this.definition.target);
       // No parking once run() has settled: a wait that lost a Promise.race may still be pending.
-      const running = Promise.resolve(contextStorage().run({ run: this }, () => instance.run(input))).finally(() =>
+      const runWorkflow = (): unknown => contextStorage().run({ run: this }, () => instance.run(input));
+      const running = Promise.resolve(this.trace ? this.trace.within(runWorkflow) : runWorkflow()).finally(() =>
         this.parking.close(),
       );
       // A test's crash point leaves run() pending forever, as a killed process would.
@@ -193,6 +223,7 @@ export class RunExecution implements RunScope, ExecutionCore {
       const retry = this.definition.retry;
       if (!reason && !this.fatal && this.attempt < retry.maxAttempts && retry.retryIf(error))
         return this.retryRun(error);
+      this.failure = this.fatal ?? failure;
       outcome = { status: 'failed', error: this.serializeError(this.fatal ?? failure) };
     } finally {
       clearTimeout(deadlineTimer);
@@ -201,7 +232,8 @@ export class RunExecution implements RunScope, ExecutionCore {
     const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
     if (!written) return this.stopped();
     this.recordedOutcome = outcome;
-    logger.debug(`run ${outcome.status}`, { runId: this.id, workflow: this.workflow });
+    this.services.metrics?.runFinished(this.workflow, outcome.status);
+    logger.debug(`run ${outcome.status}`);
     return outcome.status;
   }
 
@@ -274,12 +306,12 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   // Workflow-level retry: the run goes round again later, its completed checkpoints kept.
   private async retryRun(error: unknown): Promise<ExecutionEnd> {
-    const { db, logger, onSuspended } = this.services;
+    const { db, onSuspended } = this.services;
     const delayMs = retryDelay(this.definition.retry, this.attempt);
     const stored = this.serializeError(error);
     const done = await retryOnDisconnect(() => retryRun(db, this.lease, { error: stored, delayMs }), this.abort.signal);
     if (!done) return this.stopped();
-    logger.info('run failed; retrying it from its checkpoints', { runId: this.id, attempt: this.attempt, delayMs });
+    this.log.info('run failed; retrying it from its checkpoints', { delayMs });
     onSuspended(delayMs);
     return 'released';
   }
@@ -397,20 +429,19 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   private stopped(): ExecutionEnd {
     if (this.abort.signal.reason instanceof SimulatedCrashError) {
-      this.services.logger.debug('the execution died on a crash point of the test', { runId: this.id });
+      this.log.debug('the execution died on a crash point of the test');
       return 'crashed';
     }
     if (this.abort.signal.reason instanceof WorkflowCancelledError) {
-      this.services.logger.debug('stopped a cancelled run', { runId: this.id });
+      this.log.debug('stopped a cancelled run');
       return 'cancelled';
     }
     if (this.handedBack) {
-      this.services.logger.debug('handed the run back (shutdown or a long wait)', { runId: this.id });
+      this.log.debug('handed the run back (shutdown or a long wait)');
       return 'released';
     }
-    this.services.logger.warn('lost the lease of a run; stopped executing it here, another worker resumes it', {
-      runId: this.id,
-    });
+    this.log.warn('lost the lease of a run; stopped executing it here, another worker resumes it');
+    this.services.metrics?.leaseLost(this.workflow);
     return 'lease-lost';
   }
 

@@ -92,83 +92,140 @@ export async function executeStep<T>(
       signal: run.signal,
     };
     const started = performance.now();
-    const row = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): NewCheckpoint => ({
-      key,
-      seq,
-      sequential,
-      name,
-      argsHash,
-      attempts: attempt,
-      durationMs: performance.now() - started,
-      ...outcome,
-    });
-    const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
-      run.checkpoint(row(outcome));
-    if (crashesAt(run, 'before-step', name, step)) await run.crash(key);
-    let value: Awaited<T>;
-    // Only a step with a timeout gets a signal of its own per attempt: AbortSignal.any() and the
-    // race cost about a tenth of a plain step's time (bench W1), so plain steps skip them.
-    const attemptAbort = policy.timeoutMs === null ? undefined : new AbortController();
-    const attemptBody = attemptAbort ? raceAttempt(body, attemptAbort.signal) : body;
-    if (attemptAbort) {
-      step.signal = AbortSignal.any([run.signal, attemptAbort.signal]);
-      boundAttempt(attemptAbort, policy.timeoutMs!, key);
-    }
+    const observed = observeAttempt(run, name, key, attempt, started);
     try {
-      if (policy.transaction) {
-        // The body's writes and the checkpoint commit together; nothing is left to do after.
-        return await executeInTransaction(run, attemptBody, step, name, (output) =>
-          row({ status: 'completed', output, error: null }),
-        );
+      const row = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): NewCheckpoint => ({
+        key,
+        seq,
+        sequential,
+        name,
+        argsHash,
+        attempts: attempt,
+        durationMs: performance.now() - started,
+        ...outcome,
+      });
+      const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>
+        run.checkpoint(row(outcome));
+      if (crashesAt(run, 'before-step', name, step)) await run.crash(key);
+      let value: Awaited<T>;
+      // Only a step with a timeout gets a signal of its own per attempt: AbortSignal.any() and the
+      // race cost about a tenth of a plain step's time (bench W1), so plain steps skip them.
+      const attemptAbort = policy.timeoutMs === null ? undefined : new AbortController();
+      const attemptBody = observed.around(attemptAbort ? raceAttempt(body, attemptAbort.signal) : body);
+      if (attemptAbort) {
+        step.signal = AbortSignal.any([run.signal, attemptAbort.signal]);
+        boundAttempt(attemptAbort, policy.timeoutMs!, key);
       }
-      value = await contextStorage().run({ run, step }, async () => await attemptBody());
-    } catch (error) {
-      // The execution died inside a transactional step (crash point): nothing more happens here.
-      if (run.signal.reason instanceof SimulatedCrashError) await run.crash(key);
-      run.throwIfStopped();
-      if (error instanceof OutputNotKept) run.failFatally(error.error);
-      if (error instanceof UnstorableOutput) {
-        // As for a plain step: stored as the failure, not retried (the same value fails again).
-        await checkpoint({ status: 'failed', output: null, error: run.serializeError(error.error) });
-        throw error.error;
-      }
-      if (error instanceof StepTimeoutError)
-        run.services.logger.warn('a step attempt timed out', { runId: run.id, stepKey: key });
-      if (attempt < retry.maxAttempts && retry.retryIf(error)) {
-        const delayMs = retryDelay(retry, attempt);
-        await recordFailedAttempt(run, { key, seq, sequential, name, argsHash, error, attempts: attempt, delayMs });
-        await waitUntilWake(run, key, 'retry', delayMs);
-        if (run.releaseRequested) await run.releaseHere();
+      try {
+        if (policy.transaction) {
+          // The body's writes and the checkpoint commit together; nothing is left to do after.
+          const committed = await executeInTransaction(run, attemptBody, step, name, (output) =>
+            row({ status: 'completed', output, error: null }),
+          );
+          observed.measure('completed');
+          observed.end();
+          return committed;
+        }
+        value = await contextStorage().run({ run, step }, async () => await attemptBody());
+        observed.measure('completed');
+      } catch (error) {
+        // The execution died inside a transactional step (crash point): nothing more happens here.
+        if (run.signal.reason instanceof SimulatedCrashError) await run.crash(key);
         run.throwIfStopped();
-        continue;
+        if (error instanceof OutputNotKept) run.failFatally(error.error);
+        if (error instanceof UnstorableOutput) {
+          // As for a plain step: stored as the failure, not retried (the same value fails again).
+          await checkpoint({ status: 'failed', output: null, error: run.serializeError(error.error) });
+          throw error.error;
+        }
+        if (error instanceof StepTimeoutError)
+          run.log.warn('a step attempt timed out', { step: key, stepAttempt: attempt });
+        if (attempt < retry.maxAttempts && retry.retryIf(error)) {
+          observed.measure('retried');
+          observed.end(error);
+          const delayMs = retryDelay(retry, attempt);
+          await recordFailedAttempt(run, { key, seq, sequential, name, argsHash, error, attempts: attempt, delayMs });
+          await waitUntilWake(run, key, 'retry', delayMs);
+          if (run.releaseRequested) await run.releaseHere();
+          run.throwIfStopped();
+          continue;
+        }
+        observed.measure('failed');
+        observed.end(error);
+        const failure = new StepFailedError(run.id, key, attempt, error);
+        await checkpoint({ status: 'failed', output: null, error: run.serializeError(failure) });
+        throw failure;
       }
-      const failure = new StepFailedError(run.id, key, attempt, error);
-      await checkpoint({ status: 'failed', output: null, error: run.serializeError(failure) });
-      throw failure;
-    }
-    attemptAbort?.abort();
-    run.throwIfStopped();
-    if (crashesAt(run, 'after-effect', name, step)) await run.crash(key);
-    const { serializer } = run.services;
-    let encoded: EncodedValue;
-    let seen: unknown;
-    try {
-      ({ encoded, seen } = encodeOutput(serializer, value, run.id, key));
+      attemptAbort?.abort();
+      run.throwIfStopped();
+      if (crashesAt(run, 'after-effect', name, step)) await run.crash(key);
+      const { serializer } = run.services;
+      let encoded: EncodedValue;
+      let seen: unknown;
+      try {
+        ({ encoded, seen } = encodeOutput(serializer, value, run.id, key));
+      } catch (error) {
+        // Stored as the step's failure, so a replay throws the same error instead of re-running.
+        await checkpoint({ status: 'failed', output: null, error: run.serializeError(error) });
+        throw error;
+      }
+      let output: StoredValue;
+      try {
+        output = await serializer.store(encoded, { runId: run.id, stepKey: key });
+      } catch (error) {
+        run.throwIfStopped();
+        run.failFatally(error as Error);
+      }
+      await checkpoint({ status: 'completed', output, error: null });
+      observed.end();
+      return seen as Awaited<T>;
     } catch (error) {
-      // Stored as the step's failure, so a replay throws the same error instead of re-running.
-      await checkpoint({ status: 'failed', output: null, error: run.serializeError(error) });
+      // However the attempt ended otherwise (its failure, a stopped execution), its span ends.
+      observed.end(error);
       throw error;
     }
-    let output: StoredValue;
-    try {
-      output = await serializer.store(encoded, { runId: run.id, stepKey: key });
-    } catch (error) {
-      run.throwIfStopped();
-      run.failFatally(error as Error);
-    }
-    await checkpoint({ status: 'completed', output, error: null });
-    return seen as Awaited<T>;
   }
+}
+
+/** One attempt's duration (the metric) and span (the trace), each recorded once. */
+interface ObservedAttempt {
+  /** The body, run inside the attempt's span. */
+  around<T>(body: () => T | Promise<T>): () => T | Promise<T>;
+  /** The body has ended so: observe its duration. */
+  measure(outcome: 'completed' | 'retried' | 'failed'): void;
+  /** The attempt is over (with its checkpoint): end its span. */
+  end(error?: unknown): void;
+}
+
+const unobserved: ObservedAttempt = { around: (body) => body, measure: () => undefined, end: () => undefined };
+
+// With metrics and tracing off, every attempt shares the no-op: nothing is allocated or timed.
+function observeAttempt(
+  run: ExecutionCore,
+  name: string,
+  key: string,
+  attempt: number,
+  started: number,
+): ObservedAttempt {
+  const { metrics } = run.services;
+  const trace = run.trace?.recording ? run.trace : undefined;
+  if (!metrics && !trace) return unobserved;
+  const span = trace?.step({ name, key, attempt });
+  let measured = false;
+  let ended = false;
+  return {
+    around: (body) => (span ? () => span.within(body) : body),
+    measure: (outcome) => {
+      if (measured) return;
+      measured = true;
+      metrics?.stepAttempt(run.workflow, name, outcome, (performance.now() - started) / 1000);
+    },
+    end: (error) => {
+      if (ended) return;
+      ended = true;
+      span?.end(error);
+    },
+  };
 }
 
 // Whether a test environment's crash point stops the execution at this step call.
@@ -237,7 +294,7 @@ async function executeInTransaction<T>(
   name: string,
   completed: (output: StoredValue) => NewCheckpoint,
 ): Promise<Awaited<T>> {
-  const { db, serializer, logger } = run.services;
+  const { db, serializer } = run.services;
   for (let rerun = 1; ; rerun++) {
     try {
       const dataSource = db.transactionDataSource();
@@ -291,9 +348,9 @@ async function executeInTransaction<T>(
         return (await serializer.load(checkpoint.output, what).catch(notKept)) as Awaited<T>;
       }
       if (stored) throw error;
-      logger.warn('the transaction of a step failed on the database and was rolled back; running it again', {
-        runId: run.id,
-        stepKey: step.key,
+      run.log.warn('the transaction of a step failed on the database and was rolled back; running it again', {
+        step: step.key,
+        stepAttempt: step.attempt,
         code: (error as { code?: unknown }).code,
         rerun,
       });
@@ -316,12 +373,12 @@ async function recordFailedAttempt(
     delayMs: number;
   },
 ): Promise<void> {
-  const { db, logger } = run.services;
+  const { db } = run.services;
   const row = { ...attempt, error: run.serializeError(attempt.error) };
   await retryOnDisconnect(() => recordRetry(db, run.lease, row), run.signal).catch((error: unknown) => {
     if (error instanceof LeaseLostError) run.loseLease();
     run.throwIfStopped();
     throw error;
   });
-  logger.debug('step attempt failed; retrying', { runId: run.id, stepKey: attempt.key, attempt: attempt.attempts });
+  run.log.debug('step attempt failed; retrying', { step: attempt.key, stepAttempt: attempt.attempts });
 }

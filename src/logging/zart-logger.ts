@@ -18,3 +18,16 @@ export const consoleLogger: ZartLogger = {
   warn: (message, fields) => console.warn(`[zart] ${message}`, fields ?? ''),
   error: (message, fields) => console.error(`[zart] ${message}`, fields ?? ''),
 };
+
+/**
+ * @internal A logger that adds `fields` to every line (a run's id, workflow and attempt; a step's
+ * key and attempt), so each line about a run can be found by them. The line's own fields win.
+ */
+export function withLogFields(logger: ZartLogger, fields: Record<string, unknown>): ZartLogger {
+  return {
+    debug: (message, own) => logger.debug(message, { ...fields, ...own }),
+    info: (message, own) => logger.info(message, { ...fields, ...own }),
+    warn: (message, own) => logger.warn(message, { ...fields, ...own }),
+    error: (message, own) => logger.error(message, { ...fields, ...own }),
+  };
+}

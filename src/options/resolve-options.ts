@@ -5,6 +5,8 @@ import type { DataSource } from 'typeorm';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError } from '../errors';
 import { consoleLogger, type ZartLogger } from '../logging/zart-logger';
+import { RunTracing, type TracingOptions } from '../observability/run-tracing';
+import { ZartMetrics, type MetricsOptions, type MetricsRegistry } from '../observability/zart-metrics';
 import {
   resolveValueOptions,
   type LargeValuesOptions,
@@ -92,6 +94,16 @@ export interface ZartOptions {
    * in every process that serves or starts runs of the queue (docs/queues-and-schedules.md).
    */
   queues?: Record<string, QueueOptions> | undefined;
+  /**
+   * Prometheus metrics through prom-client (installed by the application): `true` registers them
+   * in prom-client's default registry, `{ registry }` in the application's. Default: off.
+   */
+  metrics?: boolean | MetricsOptions | undefined;
+  /**
+   * OpenTelemetry spans through @opentelemetry/api: on by default when that package is installed
+   * (recorded once the application registers an SDK); `false` turns them off.
+   */
+  tracing?: boolean | TracingOptions | undefined;
 }
 
 /** @internal */
@@ -121,6 +133,9 @@ export interface ResolvedZartOptions {
   readonly queues: ResolvedQueues;
   /** The app-wide code version, or null. */
   readonly version: string | null;
+  /** Undefined when metrics are off: nothing is counted, at no cost. */
+  readonly metrics: ZartMetrics | undefined;
+  readonly tracing: RunTracing | undefined;
 }
 
 const zartKeys = [
@@ -140,6 +155,8 @@ const zartKeys = [
   'statementTimeout',
   'queues',
   'version',
+  'metrics',
+  'tracing',
 ];
 const workerKeys = [
   'concurrency',
@@ -259,6 +276,9 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
     );
   if (options.resolve !== undefined && typeof options.resolve !== 'function')
     problems.push('resolve must be a function (cls) => instance.');
+  const metrics = resolveMetrics(options.metrics, problems);
+  const tracing = RunTracing.resolve(options.tracing, problems);
+  const version = versionText(options.version, problems);
   if (problems.length > 0 || !connection) {
     throw new ConfigurationError(
       `Invalid Zart options:\n  - ${problems.join('\n  - ')}\nFix these options (docs/operations.md#options).`,
@@ -274,10 +294,29 @@ export function resolveOptions(given: ZartOptions | undefined, withWorker: boole
       ((target: abstract new (...args: never[]) => object) => new (target as unknown as new () => object)()),
     resolvesWithNew: options.resolve === undefined,
     logger: options.logger ?? consoleLogger,
-    version: versionText(options.version, problems),
+    version,
     serializer: new ValueSerializer(options.serializer ?? new DefaultSerializer(options.errorClasses ?? []), values),
     queues,
+    metrics: metrics && ZartMetrics.of(metrics),
+    tracing,
   });
+}
+
+/** The registry the metrics option names; undefined when metrics are off. */
+function resolveMetrics(option: ZartOptions['metrics'], problems: string[]): MetricsRegistry | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return ZartMetrics.defaultRegistry();
+  if (!isObject(option)) {
+    problems.push(`metrics must be true, false or { registry }, got ${showValue(option)}.`);
+    return undefined;
+  }
+  unknownKeys(option, ['registry'], 'metrics: { ... }', problems);
+  if (option.registry === undefined) return ZartMetrics.defaultRegistry();
+  if (!hasMethods(option.registry, ['metrics', 'registerMetric', 'getSingleMetric'])) {
+    problems.push(`metrics.registry must be a prom-client Registry, got ${showValue(option.registry)}.`);
+    return undefined;
+  }
+  return option.registry;
 }
 
 /** Only a missing option takes the default: `null` is a value, and is checked like any other. */

@@ -3,7 +3,9 @@
 // multi-row, fenced statement. Each caller resumes only when its own row is committed, and a row
 // whose lease is gone fails only its own caller. Connection failures are retried.
 import { LeaseLostError } from '../errors';
+import { performance } from 'node:perf_hooks';
 import type { ZartLogger } from '../logging/zart-logger';
+import type { ZartMetrics } from '../observability/zart-metrics';
 import { retryOnDisconnect } from './reconnect';
 import { insertCheckpoint, type LeasedCheckpoint } from './sql/insert-checkpoint';
 import { insertCheckpoints } from './sql/insert-checkpoints';
@@ -31,12 +33,22 @@ export class CheckpointWriter {
   constructor(
     private readonly db: ZartDatabase,
     private readonly logger: ZartLogger,
+    private readonly metrics?: ZartMetrics | undefined,
   ) {}
 
   /** Resolves once the checkpoint is committed; LeaseLostError if the run's lease is gone. */
   write(row: LeasedCheckpoint, signal: AbortSignal): Promise<void> {
+    const { metrics } = this;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ row, signal, resolve, reject });
+      // Timed only with metrics on: from the ask to the commit, so group commit's wait counts.
+      const askedAt = metrics ? performance.now() : 0;
+      const written = metrics
+        ? () => {
+            metrics.checkpointWritten((performance.now() - askedAt) / 1000);
+            resolve();
+          }
+        : resolve;
+      this.queue.push({ row, signal, resolve: written, reject });
       this.flush();
     });
   }
@@ -57,8 +69,9 @@ export class CheckpointWriter {
       if (write.signal.aborted) write.reject(write.signal.reason);
       return !write.signal.aborted;
     });
-    if (live.length === 1) return this.sendOne(live[0]!);
     if (live.length === 0) return;
+    this.metrics?.checkpointBatchSent(live.length);
+    if (live.length === 1) return this.sendOne(live[0]!);
     // A batch retries across disconnects until every run in it has stopped here.
     const allStopped = new AbortController();
     const onAbort = (): void => {

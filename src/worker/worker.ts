@@ -231,15 +231,21 @@ export class Worker {
     const definition = this.registry.find(claim.workflow);
     if (!definition) return; // cannot happen: the claim filters on registered names
     const execution = new RunExecution(this.services, claim, definition);
+    const { metrics } = this.services;
+    if (metrics) {
+      metrics.executionStarted(claim.workflow);
+      if (claim.recoveries > 0) metrics.leaseTakenOver(claim.workflow);
+      if (claim.dueForSeconds !== null) metrics.wokenUp(claim.queue, claim.dueForSeconds);
+    }
+    if (claim.recoveries > 0)
+      execution.log.info("took over a run whose worker's lease expired", { recoveries: claim.recoveries });
     const ended = execution
       .execute()
       .catch((error: unknown) => {
-        this.services.logger.error('executing a run failed; it resumes after its lease expires', {
-          runId: claim.id,
-          error: describe(error),
-        });
+        execution.log.error('executing a run failed; it resumes after its lease expires', { error: describe(error) });
       })
       .then(() => {
+        metrics?.executionEnded(claim.workflow);
         this.executions.delete(execution);
         for (const listener of this.finished) listener(claim.id, execution.recordedOutcome);
         // Capacity was freed: look for more work now.

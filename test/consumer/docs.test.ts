@@ -70,6 +70,8 @@ beforeAll(async () => {
     '@aws-sdk/client-s3',
     'pg',
     '@types/pg',
+    'prom-client',
+    'pino',
   ]);
   const result = await project.run('npx', ['tsc', '-p', '.']);
   compileOutput = result.stdout;

@@ -94,7 +94,7 @@ describe('the order in which runs are locked', () => {
     await release();
 
     // The status reported is the one the run had when cancel() came.
-    await expect(cancelled).resolves.toEqual({ status: 'running', cancelled: 1 });
+    await expect(cancelled).resolves.toEqual({ status: 'running', cancelled: 1, workflows: ['lock-order'] });
     expect([...(await renewed)]).toEqual(['1:cancel-parent']);
   });
 });

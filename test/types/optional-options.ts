@@ -26,6 +26,8 @@ import {
   type WorkflowOptions,
   type ZartOptions,
   type QueueOptions,
+  type MetricsOptions,
+  type TracingOptions,
 } from 'zart';
 import {
   createTestDatabase,
@@ -68,12 +70,16 @@ export const options: Required<ZartOptions> = {
   statementTimeout: undefined,
   queues: undefined,
   version: undefined,
+  metrics: undefined,
+  tracing: undefined,
 };
 export const queueOptions: Required<QueueOptions> = {
   concurrency: undefined,
   rateLimit: undefined,
   partitionConcurrency: undefined,
 };
+export const metricsOptions: Required<MetricsOptions> = { registry: undefined };
+export const tracingOptions: Required<TracingOptions> = { tracerProvider: undefined };
 export const limits: Required<LimitsOptions> = { maxValueSize: undefined };
 export const largeValues: Omit<Required<LargeValuesOptions>, 'store'> = { threshold: undefined };
 export const workflowOptions: Required<WorkflowOptions> = {

@@ -29,7 +29,7 @@ WITH RECURSIVE tree AS (
       waiting_for = NULL, finished_at = now(), updated_at = now()
   FROM tree, locked
   WHERE r.id = tree.id AND r.id = locked.id AND r.status IN ('pending', 'running', 'waiting')
-  RETURNING r.id
+  RETURNING r.id, r.workflow
 ), parents AS (
   -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
   UPDATE ${t.runs} p
@@ -47,18 +47,25 @@ WITH RECURSIVE tree AS (
 )
 SELECT (SELECT status FROM ${t.runs} WHERE id = $1) AS status,
        (SELECT count(*)::int FROM cancelled) AS cancelled,
+       (SELECT coalesce(array_agg(workflow), '{}') FROM cancelled) AS workflows,
        (SELECT count(*)::int FROM notified) AS notified,
        (SELECT count(*)::int FROM woken) AS woken`;
 
-/** Returns the run's status after the statement (undefined: no such run) and how many were cancelled. */
+/**
+ * Returns the run's status after the statement (undefined: no such run), how many were cancelled
+ * and the workflow of each (for the runs-finished metric).
+ */
 export async function cancelRuns(
   db: ZartDatabase,
   runId: string,
-): Promise<{ status: RunStatus | undefined; cancelled: number }> {
-  const { rows } = await db.query<{ status: RunStatus | null; cancelled: number }>(db.sql(cancelSql), [
-    runId,
-    cancelChannel(db.schema),
-    wakeUpChannel(db.schema),
-  ]);
-  return { status: rows[0]?.status ?? undefined, cancelled: rows[0]?.cancelled ?? 0 };
+): Promise<{ status: RunStatus | undefined; cancelled: number; workflows: string[] }> {
+  const { rows } = await db.query<{ status: RunStatus | null; cancelled: number; workflows: string[] }>(
+    db.sql(cancelSql),
+    [runId, cancelChannel(db.schema), wakeUpChannel(db.schema)],
+  );
+  return {
+    status: rows[0]?.status ?? undefined,
+    cancelled: rows[0]?.cancelled ?? 0,
+    workflows: rows[0]?.workflows ?? [],
+  };
 }

@@ -92,7 +92,10 @@ WITH running AS (
   WHERE r.id = candidates.id
   RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
             (extract(epoch FROM r.deadline_at - statement_timestamp()) * 1000)::float8 AS "deadlineInMs",
-            r.recoveries, candidates.first_start
+            r.recoveries, r.queue, r.trace_context AS "traceContext",
+            CASE WHEN r.recoveries = 0 THEN extract(epoch FROM statement_timestamp() - r.available_at)::float8 END
+              AS "dueForSeconds",
+            candidates.first_start
 ), logged AS (
   INSERT INTO ${t.queueStarts} (queue, started_at, run_id)
   SELECT $2, statement_timestamp(), id FROM claimed WHERE first_start AND $8::int IS NOT NULL

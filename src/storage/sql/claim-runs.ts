@@ -16,6 +16,11 @@ export interface ClaimedRun {
   deadlineInMs: number | null;
   /** Times in a row the run was taken over from a dead worker without making progress. */
   recoveries: number;
+  queue: string;
+  /** The W3C trace context stored with the run at its start (observability/trace-context.ts). */
+  traceContext: unknown;
+  /** Seconds from the run becoming due to this claim (the wake-up latency); null for a takeover. */
+  dueForSeconds: number | null;
 }
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
@@ -64,7 +69,9 @@ SET status = 'running',
 FROM candidates
 WHERE r.id = candidates.id
 RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
-          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries`;
+          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries,
+          r.queue, r.trace_context AS "traceContext",
+          CASE WHEN r.recoveries = 0 THEN extract(epoch FROM now() - r.available_at)::float8 END AS "dueForSeconds"`;
 
 export async function claimRuns(
   db: ZartDatabase,

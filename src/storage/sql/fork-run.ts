@@ -1,6 +1,7 @@
 // fork(): a new run of the same workflow and input that starts with a copy of the source run's
 // checkpoints recorded before a given step, so it replays them and executes from that step on
 // (debugging, or recovering from a bad deploy). One statement: the copy is all or nothing.
+import type { StoredTraceContext } from '../../observability/trace-context';
 import type { ZartDatabase } from '../zart-database';
 
 const forkSql = (t: { runs: string; steps: string }) => `
@@ -9,9 +10,9 @@ WITH source AS (
 ), cut AS (
   SELECT seq FROM ${t.steps} WHERE run_id = $1 AND key = $3
 ), forked AS (
-  INSERT INTO ${t.runs} (id, workflow, version, status, queue, priority, input, available_at, deadline_at)
+  INSERT INTO ${t.runs} (id, workflow, version, status, queue, priority, input, available_at, deadline_at, trace_context)
   SELECT $2, workflow, version, 'pending', queue, priority, input, now(),
-         now() + (deadline_at - created_at)
+         now() + (deadline_at - created_at), $4
   FROM source
   WHERE EXISTS (SELECT 1 FROM cut)
   RETURNING id
@@ -26,12 +27,13 @@ SELECT (SELECT count(*)::int FROM source) AS source, (SELECT count(*)::int FROM 
 /** Returns whether the source run exists and whether the fork was created (false: no such step). */
 export async function forkRun(
   db: ZartDatabase,
-  fork: { sourceId: string; newId: string; fromStep: string },
+  fork: { sourceId: string; newId: string; fromStep: string; traceContext: StoredTraceContext | null },
 ): Promise<{ sourceExists: boolean; forked: boolean }> {
   const { rows } = await db.query<{ source: number; forked: number }>(db.sql(forkSql), [
     fork.sourceId,
     fork.newId,
     fork.fromStep,
+    fork.traceContext && JSON.stringify(fork.traceContext),
   ]);
   return { sourceExists: rows[0]?.source === 1, forked: rows[0]?.forked === 1 };
 }

@@ -14,17 +14,18 @@ WITH fence AS (
   WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3
   FOR SHARE
 ), child AS (
-  INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, parent_id, available_at, deadline_at)
+  INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, parent_id, available_at, deadline_at, trace_context)
   SELECT $7, $8, $9, 'pending', $10, $11, fence.id, now(),
          least(CASE WHEN $12::double precision IS NULL THEN NULL
                     ELSE now() + make_interval(secs => $12::double precision / 1000) END,
-               fence.deadline_at)
+               fence.deadline_at),
+         $15
   FROM fence
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), recorded AS (
   INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, args_hash, status, output, attempts, started_at, finished_at)
-  SELECT fence.id, $4, $5, $15, $6, $13, 'completed', $14, 1, now(), now() FROM fence
+  SELECT fence.id, $4, $5, $16, $6, $13, 'completed', $14, 1, now(), now() FROM fence
   WHERE EXISTS (SELECT 1 FROM child)
   ON CONFLICT (run_id, key) DO NOTHING
 )
@@ -91,6 +92,7 @@ async function tryInsertChildRun(
     child.timeoutMs,
     checkpoint.argsHash,
     JSON.stringify(checkpoint.output),
+    child.traceContext && JSON.stringify(child.traceContext),
     checkpoint.sequential,
   ]);
   const row = rows[0];

@@ -7,6 +7,7 @@ import type { EntityManager } from 'typeorm';
 import type { ZartDatabase } from '../zart-database';
 import { wakeUpChannel } from './notify-wake-up';
 import type { StoredValue } from '../../serialization/serializer';
+import type { StoredTraceContext } from '../../observability/trace-context';
 
 export interface NewRun {
   id: string;
@@ -16,6 +17,8 @@ export interface NewRun {
   input: StoredValue;
   /** The workflow's timeout: the deadline is set once, from the database clock, at the start. */
   timeoutMs: number | null;
+  /** The trace the run's executions continue (observability/trace-context.ts); null: none. */
+  traceContext: StoredTraceContext | null;
 }
 
 /** How a run started by startWorkflow() is scheduled and de-duplicated (all optional). */
@@ -40,11 +43,11 @@ WITH start AS (
   SELECT coalesce($10::timestamptz, now() + make_interval(secs => coalesce($11::double precision, 0) / 1000)) AS at
 )
 INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at,
-                       priority, partition_key, deduplication_key)
+                       priority, partition_key, deduplication_key, trace_context)
 SELECT $1, $2, $3, 'pending', $4, $5, start.at,
        CASE WHEN $6::double precision IS NULL THEN NULL
             ELSE greatest(start.at, now()) + make_interval(secs => $6::double precision / 1000) END,
-       $7, $8, $9
+       $7, $8, $9, $12
 FROM start
 ON CONFLICT DO NOTHING
 RETURNING id, greatest(0, extract(epoch FROM available_at - now()) * 1000)::float8 AS "startsInMs"`;
@@ -83,6 +86,7 @@ export async function insertRun(
     placement.deduplicationKey,
     placement.startAt,
     placement.delayMs,
+    run.traceContext && JSON.stringify(run.traceContext),
   ];
   // A key's live run may finish between the insert and the look-up: then the insert is tried again.
   for (;;) {
