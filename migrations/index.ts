@@ -2,9 +2,11 @@
 import { CreateCoreTables1764000000000 } from './1764000000000-create-core-tables';
 import { StepArgumentsAndClaimOrder1764100000000 } from './1764100000000-step-arguments-and-claim-order';
 import { CrashRecoveries1764200000000 } from './1764200000000-crash-recoveries';
+import { Schedules1764400000000 } from './1764400000000-schedules';
 
 export const zartMigrations = [
   CreateCoreTables1764000000000,
   StepArgumentsAndClaimOrder1764100000000,
   CrashRecoveries1764200000000,
+  Schedules1764400000000,
 ];

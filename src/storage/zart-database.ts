@@ -15,6 +15,7 @@ export interface Tables {
   steps: string;
   events: string;
   workers: string;
+  schedules: string;
 }
 
 /** How Zart reaches PostgreSQL, and the bounds on its pool. */
@@ -43,7 +44,13 @@ export class ZartDatabase {
     private readonly statementTimeoutMs: number,
   ) {
     const q = (table: string): string => `"${schema}"."${table}"`;
-    this.tables = { runs: q('runs'), steps: q('steps'), events: q('events'), workers: q('workers') };
+    this.tables = {
+      runs: q('runs'),
+      steps: q('steps'),
+      events: q('events'),
+      workers: q('workers'),
+      schedules: q('schedules'),
+    };
   }
 
   /** Builds and initialises the DataSource; the application's DataSource, if given, is only read. */

@@ -6,9 +6,17 @@ import { EventEntity, eventEntitySchema } from './event.entity';
 import { RunEntity, runEntitySchema } from './run.entity';
 import { StepCheckpointEntity, stepCheckpointEntitySchema } from './step-checkpoint.entity';
 import { WorkerEntity, workerEntitySchema } from './worker.entity';
+import { ScheduleEntity, scheduleEntitySchema } from './schedule.entity';
 
 export { EventEntity, RunEntity, StepCheckpointEntity, WorkerEntity };
+export { ScheduleEntity };
 export { runStatuses, type RunStatus } from './run.entity';
 export type { StepStatus } from './step-checkpoint.entity';
 
-export const zartEntities = [runEntitySchema, stepCheckpointEntitySchema, eventEntitySchema, workerEntitySchema];
+export const zartEntities = [
+  runEntitySchema,
+  stepCheckpointEntitySchema,
+  eventEntitySchema,
+  workerEntitySchema,
+  scheduleEntitySchema,
+];

@@ -37,6 +37,8 @@ export class RunEntity {
   updatedAt!: Date;
   startedAt!: Date | null;
   finishedAt!: Date | null;
+  /** The tick's time for a run a schedule started, else null. */
+  scheduledAt!: Date | null;
 }
 
 // An EntitySchema rather than decorators: decorators would register the entity in TypeORM's global
@@ -70,6 +72,7 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     updatedAt: { name: 'updated_at', type: 'timestamptz', default: () => 'now()' },
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    scheduledAt: { name: 'scheduled_at', type: 'timestamptz', nullable: true },
   },
   indices: [
     // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs

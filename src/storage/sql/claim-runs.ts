@@ -16,6 +16,8 @@ export interface ClaimedRun {
   deadlineInMs: number | null;
   /** Times in a row the run was taken over from a dead worker without making progress. */
   recoveries: number;
+  /** The tick's time when a schedule started the run, else null. */
+  scheduledAt: Date | null;
 }
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
@@ -62,7 +64,8 @@ SET status = 'running',
 FROM candidates
 WHERE r.id = candidates.id
 RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
-          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries`;
+          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries,
+          r.scheduled_at AS "scheduledAt"`;
 
 export async function claimRuns(
   db: ZartDatabase,

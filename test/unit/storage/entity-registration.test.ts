@@ -13,6 +13,12 @@ describe("zart's entities", () => {
   });
 
   it('are described by their own schemas, which each DataSource reads on its own', () => {
-    expect(zartEntities.map((entity) => entity.options.tableName)).toEqual(['runs', 'steps', 'events', 'workers']);
+    expect(zartEntities.map((entity) => entity.options.tableName)).toEqual([
+      'runs',
+      'steps',
+      'events',
+      'workers',
+      'schedules',
+    ]);
   });
 });
