@@ -29,6 +29,7 @@ describe('migrations', () => {
       'CreateCoreTables1764000000000',
       'StepArgumentsAndClaimOrder1764100000000',
       'CrashRecoveries1764200000000',
+      'Schedules1764400000000',
     ]);
     const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",
