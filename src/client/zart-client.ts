@@ -48,6 +48,7 @@ import {
   deleteSchedule,
   getScheduleRow,
   listScheduleRows,
+  notifySchedulesChanged,
   pauseSchedule,
   resumeSchedule,
 } from '../storage/sql/change-schedule';
@@ -417,6 +418,7 @@ export class ZartClient {
     const db = this.connected();
     const services = { db, registry: this.registry!, serializer: this.options.serializer };
     await storeSchedule(services, { name, cron, workflow, input, options, declaredBy: 'api' });
+    await notifySchedulesChanged(db);
     this.schedulesChanged();
     return this.requireSchedule(name);
   }
@@ -446,6 +448,7 @@ export class ZartClient {
     const cron = CronExpression.compile(name, row.cron, row.timezone);
     const next = cron.nextAfter(await readDatabaseNow(db)) ?? row.nextTickAt;
     if (!(await resumeSchedule(db, name, next))) throw new ScheduleNotFoundError(name);
+    await notifySchedulesChanged(db);
     this.schedulesChanged();
     return this.requireSchedule(name);
   }

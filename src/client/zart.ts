@@ -66,13 +66,16 @@ export class Zart extends ZartClient {
       await worker.stop(0).catch(() => undefined);
       throw error;
     }
-    this.ticker = new ScheduleTicker(
+    const ticker = new ScheduleTicker(
       this.connected(),
       this.registry!,
       this.options.logger,
       workerOptions.pollIntervalMs,
     );
-    this.ticker.start();
+    this.ticker = ticker;
+    // Another process added or resumed a schedule: look now, not at the next tick known here.
+    worker.onSchedulesChanged = () => ticker.nudge();
+    ticker.start();
   }
 
   /** @internal */

@@ -84,8 +84,8 @@ export function checkScheduleName(name: unknown): asserts name is string {
     name.includes('\u0000')
   ) {
     throw new InvalidScheduleError(
-      String(showValue(name)),
-      `a schedule name must be a non-empty string of at most ${maxNameLength} characters without line breaks or NUL bytes. Pass another name.`,
+      typeof name === 'string' ? name.slice(0, maxNameLength) : String(name),
+      `a schedule name must be a non-empty string of at most ${maxNameLength} characters without line breaks or NUL bytes, got ${showValue(name)}. Pass another name.`,
     );
   }
 }

@@ -130,12 +130,19 @@ export class ScheduleTicker {
           lastRunId: ids.at(-1) ?? null,
           bufferedTickAt: plan.bufferedTickAt,
         });
+        // Missed ticks are news (downtime, a stalled process); overlap skips are the policy at work.
+        if (plan.missed > 0) {
+          this.logger.info('schedule ticks were missed and not run', {
+            schedule: row.name,
+            missedAtLeast: plan.missed,
+            catchUp: row.catchUp,
+          });
+        }
         if (plan.skipped > 0) {
-          this.logger.info('schedule ticks skipped', {
+          this.logger.debug('schedule ticks skipped: the last run is still live', {
             schedule: row.name,
             skipped: plan.skipped,
             overlap: row.overlap,
-            catchUp: row.catchUp,
           });
         }
       }

@@ -31,10 +31,9 @@ export interface TickState {
 export interface TickPlan {
   /** Ticks that start a run now, oldest first. */
   readonly fire: Date[];
-  /**
-   * Ticks that came and start nothing (missed and not caught up, or skipped by the overlap
-   * policy); after a downtime longer than maxCatchUp + 1 ticks, a lower bound. For logs only.
-   */
+  /** Missed ticks the catch-up policy does not run (a lower bound after a long downtime). For logs. */
+  readonly missed: number;
+  /** Ticks the overlap policy skipped. For logs. */
   readonly skipped: number;
   /** The newest tick that came (fired or not), or null when none came. */
   readonly lastTickAt: Date | null;
@@ -46,9 +45,10 @@ export interface TickPlan {
 /** @internal */
 export function planTicks(state: TickState): TickPlan {
   const { cron, now } = state;
-  // The ticks that came: [nextTickAt, now]. Only the latest maxCatchUp + 1 can fire, so that is
-  // all that is enumerated, however long the downtime was.
-  const due = latestTicks(cron, state.nextTickAt, now, state.maxCatchUp + 1);
+  // The ticks that came: [nextTickAt, now]. Only the latest few can fire (the current one and
+  // what the catch-up policy runs), so only those are enumerated, however long the downtime was.
+  const enumerated = state.catchUp === 'all' ? state.maxCatchUp + 1 : 2;
+  const due = latestTicks(cron, state.nextTickAt, now, enumerated);
   const newest = due.at(-1);
   const onTime = newest !== undefined && now.getTime() - newest.getTime() <= onTimeWindowMs ? newest : undefined;
   const missed = onTime ? due.slice(0, -1) : due;
@@ -64,7 +64,8 @@ export function planTicks(state: TickState): TickPlan {
     buffered = null;
     live = true;
   }
-  let skipped = due.length - candidates.length;
+  const notCaughtUp = due.length - candidates.length;
+  let skipped = 0;
   for (const tick of candidates) {
     if (state.overlap === 'allowAll' || !live) {
       fire.push(tick);
@@ -77,6 +78,7 @@ export function planTicks(state: TickState): TickPlan {
   }
   return {
     fire,
+    missed: notCaughtUp,
     skipped,
     lastTickAt: newest ?? null,
     bufferedTickAt: buffered,

@@ -1,6 +1,18 @@
 // Pause, resume, remove and list schedules. Resuming computes the next tick from now: ticks that
 // came while a schedule was paused start nothing (that is what pausing asks for).
 import type { ZartDatabase } from '../zart-database';
+import { wakeUpChannel } from './notify-wake-up';
+
+/** @internal The payload of the wake-up that tells tickers a schedule was added, changed or resumed. */
+export const schedulesChanged = 'schedules';
+
+/**
+ * @internal Wakes the tickers of every process, so a new or resumed schedule's first tick is not
+ * missed while they sleep towards the next tick they knew of.
+ */
+export async function notifySchedulesChanged(db: ZartDatabase): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [wakeUpChannel(db.schema), schedulesChanged]);
+}
 
 /** @internal A schedules row as listSchedules() reads it. */
 export interface ScheduleRow {

@@ -43,7 +43,8 @@ describe('which ticks start a run', () => {
     it("catchUp 'none' fires only the current tick", () => {
       const result = plan({ ...after, catchUp: 'none' });
       expect(seconds(result.fire)).toEqual([20]);
-      expect(result.skipped).toBe(10);
+      expect(result.missed).toBeGreaterThanOrEqual(1);
+      expect(result.skipped).toBe(0);
     });
 
     it("catchUp 'latest' fires the latest missed tick and the current one", () => {
