@@ -58,6 +58,15 @@ describe('a schedule every second on three worker processes', () => {
     const steady = before.get('all')!;
     expect(steady.length).toBeGreaterThanOrEqual(15);
     expect(steady.map((run) => run.tick)).toEqual(seconds(steady[0]!.tick, steady.at(-1)!.tick));
+    // The other policies missed nothing either: schedule() woke the tickers at once, and three
+    // of them kept up, so every tick was on time.
+    for (const catchUp of ['none', 'latest'] as const) {
+      const ticks = before.get(catchUp)!.map((run) => run.tick);
+      expect(ticks.length).toBeGreaterThanOrEqual(15);
+      // Scheduled before 'all', so its first tick is no later than that of 'all'.
+      expect(ticks[0]!).toBeLessThanOrEqual(steady[0]!.tick);
+      expect({ catchUp, ticks }).toEqual({ catchUp, ticks: seconds(ticks[0]!, ticks.at(-1)!) });
+    }
     // Counted before the restart: a run killed mid-flight is executed again after it, as designed.
     const executions = await db.sql.query<{ run_id: string; n: number; at: Date; pids: number[] }>(
       "SELECT run_id, count(*)::int AS n, min(at) AS at, array_agg(DISTINCT pid) AS pids FROM effects WHERE run_id LIKE 'schedule:every-second-all:%' GROUP BY run_id",
