@@ -3,6 +3,7 @@ import { CreateCoreTables1764000000000 } from './1764000000000-create-core-table
 import { StepArgumentsAndClaimOrder1764100000000 } from './1764100000000-step-arguments-and-claim-order';
 import { CrashRecoveries1764200000000 } from './1764200000000-crash-recoveries';
 import { Queues1764300000000 } from './1764300000000-queues';
+import { Schedules1764400000000 } from './1764400000000-schedules';
 import { CallOrderAndVersions1764500000000 } from './1764500000000-call-order-and-versions';
 
 export const zartMigrations = [
@@ -10,5 +11,6 @@ export const zartMigrations = [
   StepArgumentsAndClaimOrder1764100000000,
   CrashRecoveries1764200000000,
   Queues1764300000000,
+  Schedules1764400000000,
   CallOrderAndVersions1764500000000,
 ];

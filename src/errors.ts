@@ -511,6 +511,32 @@ export class EmbeddedPostgresError extends ZartError {
 }
 named(EmbeddedPostgresError, 'EmbeddedPostgresError');
 
+/** A schedule's cron expression, time zone or options cannot be used; nothing was written. */
+export class InvalidScheduleError extends ZartError {
+  /** The schedule's name. */
+  readonly schedule: string;
+
+  constructor(schedule: string, problem: string) {
+    super('ZART_INVALID_SCHEDULE', `Schedule "${schedule}" is invalid: ${problem}`);
+    this.schedule = schedule;
+  }
+}
+named(InvalidScheduleError, 'InvalidScheduleError');
+
+/** No schedule has this name. */
+export class ScheduleNotFoundError extends ZartError {
+  readonly schedule: string;
+
+  constructor(schedule: string) {
+    super(
+      'ZART_SCHEDULE_NOT_FOUND',
+      `No schedule is named "${schedule}". List the schedules with listSchedules() (or \`zart schedules\`) and pass one of their names.`,
+    );
+    this.schedule = schedule;
+  }
+}
+named(ScheduleNotFoundError, 'ScheduleNotFoundError');
+
 /** @internal Every Zart error class, for the serializer to rehydrate stored errors by name. */
 export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => ZartError> = [
   ZartError,
@@ -538,4 +564,6 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   DatabaseTimeoutError,
   EmbeddedPostgresError,
   RunDeduplicatedError,
+  InvalidScheduleError,
+  ScheduleNotFoundError,
 ];

@@ -15,6 +15,14 @@ export type {
 } from './client/workflow-run';
 export { Workflow } from './decorators/workflow.decorator';
 export { Step } from './decorators/step.decorator';
+export { Schedule } from './decorators/schedule.decorator';
+export type {
+  ScheduleOptions,
+  ScheduleDeclarationOptions,
+  ScheduleInfo,
+  OverlapPolicy,
+  CatchUpPolicy,
+} from './schedules/schedule-options';
 export { registerWorkflow } from './registry/register-workflow';
 export { registerStep } from './registry/register-step';
 export type {
@@ -80,6 +88,8 @@ export {
   ShutdownError,
   DatabaseTimeoutError,
   EmbeddedPostgresError,
+  InvalidScheduleError,
+  ScheduleNotFoundError,
   type ValidationFailure,
 } from './errors';
 export { createZartHttpHandler, type ZartHttpHandler } from './http/create-zart-http-handler';

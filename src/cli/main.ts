@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `zart` command line: inspect and operate runs (runs, events, workers, retention), serve the
-// dashboard, migrate the schema, and create a project (init, which parses its own arguments: it
-// needs no database).
-// Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run.
+// The `zart` command line: inspect and operate runs (runs, events, workers, schedules, retention),
+// serve the dashboard, migrate the schema, and create a project (init, which parses its own
+// arguments: it needs no database).
+// Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no such run (or schedule).
 import { Command, CommanderError } from 'commander';
-import { RunNotFoundError, ZartError } from '../errors';
+import { RunNotFoundError, ScheduleNotFoundError, ZartError } from '../errors';
 import { zartVersion } from '../options/zart-version';
 import { cliContext, UsageError, type CliContext, type GlobalOptions } from './cli-context';
 import { registerDashboardCommand } from './commands/dashboard';
@@ -14,6 +14,7 @@ import { registerMigrateCommand } from './commands/migrate';
 import { registerRetentionCommand } from './commands/retention';
 import { registerRunsCommands } from './commands/runs';
 import { registerWorkerCommands } from './commands/workers';
+import { registerScheduleCommands } from './commands/schedules';
 import type { CliIo } from './output';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -44,6 +45,7 @@ function buildProgram(io: CliIo): { program: Command; context: () => CliContext 
   registerRetentionCommand(program, context);
   registerMigrateCommand(program, context);
   registerDashboardCommand(program, context);
+  registerScheduleCommands(program, context);
   // Subcommands report their usage errors through the program's output and exit code.
   for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError();
@@ -86,7 +88,7 @@ function reportFailure(io: CliIo, error: unknown): number {
     io.err(`zart: ${error.message}\n(run with --help for usage)\n`);
     return exitCodes.usage;
   }
-  if (error instanceof RunNotFoundError) {
+  if (error instanceof RunNotFoundError || error instanceof ScheduleNotFoundError) {
     io.err(`zart: ${error.message}\n`);
     return exitCodes.notFound;
   }

@@ -24,6 +24,8 @@ export interface WorkflowRun {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The tick's time when a schedule started the run, else null. */
+  scheduledAt: Date | null;
 }
 
 /** One step checkpoint of a run. */

@@ -13,6 +13,7 @@ import {
   RunDeduplicatedError,
   RunIdConflictError,
   RunNotFoundError,
+  ScheduleNotFoundError,
   ShutdownError,
   WaitTimeoutError,
   WorkflowCancelledError,
@@ -47,6 +48,18 @@ import { readRunOutcome, type RunOutcomeRow } from '../storage/sql/read-run-outc
 import { describeServer, ZartDatabase } from '../storage/zart-database';
 import { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
 import type { RunHistory, RunHistoryCall } from './run-history';
+import { CronExpression } from '../schedules/cron-expression';
+import { checkScheduleName, type ScheduleInfo, type ScheduleOptions } from '../schedules/schedule-options';
+import { storeSchedule, toScheduleInfo } from '../schedules/schedule-store';
+import {
+  deleteSchedule,
+  getScheduleRow,
+  listScheduleRows,
+  notifySchedulesChanged,
+  pauseSchedule,
+  resumeSchedule,
+} from '../storage/sql/change-schedule';
+import { readDatabaseNow } from '../storage/sql/save-schedule';
 import type { ResultOptions, WorkflowHandle } from './workflow-handle';
 import type {
   DeleteFinishedRunsOptions,
@@ -513,6 +526,92 @@ export class ZartClient {
     return this.getHandle<TOutput>(newId, workflow);
   }
 
+  /**
+   * Starts a run of `workflow` with `input` at every tick of `cron` (5 fields, or 6 with seconds
+   * first, read in `options.timezone`), exactly once per tick across all worker processes; a run's
+   * id is `schedule:<name>:<ISO tick>` and its first now() returns the tick's time. A schedule with
+   * this name is replaced (a paused one stays paused). The cron expression, time zone and options
+   * are checked (InvalidScheduleError) and the input validated (ValidationError) before anything is
+   * written. Worker processes that register the workflow fire the ticks.
+   */
+  async schedule<W extends WorkflowClass<never, unknown>>(
+    name: string,
+    cron: string,
+    workflow: W,
+    ...args: WorkflowStartArguments<W, ScheduleOptions>
+  ): Promise<ScheduleInfo>;
+  async schedule(
+    name: string,
+    cron: string,
+    workflow: string,
+    input?: unknown,
+    options?: ScheduleOptions,
+  ): Promise<ScheduleInfo>;
+  async schedule(
+    name: string,
+    cron: string,
+    workflow: WorkflowClass<never, unknown> | string,
+    input?: unknown,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleInfo> {
+    const db = this.connected();
+    const services = { db, registry: this.registry!, serializer: this.options.serializer };
+    await storeSchedule(services, { name, cron, workflow, input, options, declaredBy: 'api' });
+    await notifySchedulesChanged(db);
+    this.schedulesChanged();
+    return this.requireSchedule(name);
+  }
+
+  /** Removes a schedule; runs it started are kept. Returns false when there was none. */
+  async unschedule(name: string): Promise<boolean> {
+    checkScheduleName(name);
+    return deleteSchedule(this.connected(), name);
+  }
+
+  /** Stops a schedule's ticks until resume(); ScheduleNotFoundError if there is none. */
+  async pauseSchedule(name: string): Promise<ScheduleInfo> {
+    checkScheduleName(name);
+    if (!(await pauseSchedule(this.connected(), name))) throw new ScheduleNotFoundError(name);
+    return this.requireSchedule(name);
+  }
+
+  /**
+   * Ticks a paused schedule again from the next tick on: ticks that came while it was paused start
+   * nothing. ScheduleNotFoundError if there is none.
+   */
+  async resumeSchedule(name: string): Promise<ScheduleInfo> {
+    checkScheduleName(name);
+    const db = this.connected();
+    const row = await getScheduleRow(db, name);
+    if (!row) throw new ScheduleNotFoundError(name);
+    const cron = CronExpression.compile(name, row.cron, row.timezone);
+    const next = cron.nextAfter(await readDatabaseNow(db)) ?? row.nextTickAt;
+    if (!(await resumeSchedule(db, name, next))) throw new ScheduleNotFoundError(name);
+    await notifySchedulesChanged(db);
+    this.schedulesChanged();
+    return this.requireSchedule(name);
+  }
+
+  /** Every schedule, by name: its cron, time zone, policies, next and last tick, and whether it is paused. */
+  async listSchedules(): Promise<ScheduleInfo[]> {
+    return (await listScheduleRows(this.connected())).map(toScheduleInfo);
+  }
+
+  /** The schedule named `name`; ScheduleNotFoundError if there is none. */
+  async getSchedule(name: string): Promise<ScheduleInfo> {
+    checkScheduleName(name);
+    return this.requireSchedule(name);
+  }
+
+  private async requireSchedule(name: string): Promise<ScheduleInfo> {
+    const row = await getScheduleRow(this.connected(), name);
+    if (!row) throw new ScheduleNotFoundError(name);
+    return toScheduleInfo(row);
+  }
+
+  /** @internal A schedule was added or resumed here: Zart's ticker looks at once. */
+  protected schedulesChanged(): void {}
+
   /** Live worker processes (heartbeat within the last minute, by the database clock). */
   async listWorkers(): Promise<WorkerInfo[]> {
     return listWorkers(this.connected());
@@ -671,6 +770,7 @@ export class ZartClient {
       updatedAt: row.updatedAt,
       startedAt: row.startedAt,
       finishedAt: row.finishedAt,
+      scheduledAt: row.scheduledAt,
     };
   }
 }

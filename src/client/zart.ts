@@ -8,6 +8,8 @@ import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
+import { ScheduleTicker } from '../schedules/schedule-ticker';
+import { saveDeclaredSchedules } from '../schedules/schedule-store';
 import { ZartClient } from './zart-client';
 
 /** Options of `shutdown()`. */
@@ -19,6 +21,8 @@ export interface ShutdownOptions {
 /** Starts, inspects and executes durable workflows. */
 export class Zart extends ZartClient {
   private worker: Worker | undefined;
+  /** Fires schedule ticks; runs beside the worker. */
+  private ticker: ScheduleTicker | undefined;
 
   constructor(options: ZartOptions = {}) {
     super(options);
@@ -27,6 +31,11 @@ export class Zart extends ZartClient {
   /** @internal Connects, migrates, discovers the declared workflows (see start()), then starts the worker. */
   protected override async startOnce(): Promise<void> {
     await super.startOnce();
+    // The code's @Schedule declarations are saved by every process that runs the code, worker or not.
+    await saveDeclaredSchedules(
+      { db: this.connected(), registry: this.registry!, serializer: this.options.serializer },
+      this.options.logger,
+    );
     const workerOptions = this.options.worker;
     if (workerOptions === false) return;
     // Before the first claim: a run must never be what finds out its workflow cannot be built.
@@ -60,6 +69,21 @@ export class Zart extends ZartClient {
       await worker.stop(0).catch(() => undefined);
       throw error;
     }
+    const ticker = new ScheduleTicker(
+      this.connected(),
+      this.registry!,
+      this.options.logger,
+      workerOptions.pollIntervalMs,
+    );
+    this.ticker = ticker;
+    // Another process added or resumed a schedule: look now, not at the next tick known here.
+    worker.onSchedulesChanged = () => ticker.nudge();
+    ticker.start();
+  }
+
+  /** @internal */
+  protected override schedulesChanged(): void {
+    this.ticker?.nudge();
   }
 
   /**
@@ -75,6 +99,9 @@ export class Zart extends ZartClient {
           : this.options.worker.drainMs
         : parseDuration(options.drain, 'shutdown({ drain })');
     return this.stopOnce(async () => {
+      const ticker = this.ticker;
+      this.ticker = undefined;
+      await ticker?.stop();
       const worker = this.worker;
       this.worker = undefined;
       await worker?.stop(drainMs);

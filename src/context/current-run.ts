@@ -8,8 +8,8 @@ import { currentFrame, type RunInfo, type StepInfo } from './run-context';
 export function currentRun(): RunInfo {
   const frame = currentFrame();
   if (!frame) throw new NotInWorkflowError('currentRun');
-  const { id, workflow, attempt, parentId, signal } = frame.run;
-  return { id, workflow, attempt, parentId, signal };
+  const { id, workflow, attempt, parentId, signal, scheduledAt } = frame.run;
+  return { id, workflow, attempt, parentId, signal, scheduledAt };
 }
 
 /** The step this code executes in. Throws NotInWorkflowError outside a step of a workflow. */

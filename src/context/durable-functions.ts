@@ -81,10 +81,15 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
   };
 }
 
-/** The current time, checkpointed: a replay sees the time the first execution saw. */
+/**
+ * The current time, checkpointed: a replay sees the time the first execution saw. In a run a
+ * schedule started, the first call returns the tick's time (`currentRun().scheduledAt`), so a
+ * run that fires late or catches up still computes with the time it was due.
+ */
 export async function now(): Promise<Date> {
   const run = runOf('now');
-  return run.callStep('zart.now', () => run.currentTime());
+  const time = run.timeForNow();
+  return run.callStep('zart.now', () => time);
 }
 
 /** A random UUID, checkpointed: a replay sees the same UUID. */

@@ -26,6 +26,8 @@ export interface RunInfo {
   readonly parentId: string | null;
   /** Aborted when this worker stops executing the run (lease lost, shutdown). */
   readonly signal: AbortSignal;
+  /** The tick's time when a schedule started this run (see schedule()), else null. */
+  readonly scheduledAt: Date | null;
 }
 
 /** What `currentStep()` returns inside a step. */
@@ -64,6 +66,11 @@ export interface RunScope extends RunInfo {
   patched(id: string, deprecated: boolean): Promise<boolean>;
   /** The time for now() to checkpoint: the clock, or a test environment's skipped clock. */
   currentTime(): Date;
+  /**
+   * What the next now() call checkpoints: the tick's time for the first call in a scheduled run,
+   * else currentTime(). Called in call order (before any await), so replays count alike.
+   */
+  timeForNow(): Date;
 }
 
 /** @internal */

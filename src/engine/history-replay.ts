@@ -32,6 +32,8 @@ export class HistoryReplay implements RunScope {
   readonly workflow: string;
   readonly attempt: number;
   readonly parentId = null;
+  // Nothing executes in a replay of a history: now() returns what the history stored.
+  readonly scheduledAt = null;
   readonly signal = new AbortController().signal;
   private readonly sequence: CallSequence;
   private readonly calls: Map<string, RunHistoryCall>;
@@ -203,6 +205,10 @@ export class HistoryReplay implements RunScope {
     const taken = this.calls.has(`${patchMarkerPrefix}${id}`) || !this.sequence.replayingPastHere ? true : deprecated;
     this.patches.set(id, taken);
     return taken;
+  }
+
+  timeForNow(): Date {
+    return this.currentTime();
   }
 
   currentTime(): Date {

@@ -50,6 +50,9 @@ export class RunExecution implements RunScope, ExecutionCore {
   readonly attempt: number;
   readonly parentId: string | null;
   readonly epoch: number;
+  readonly scheduledAt: Date | null;
+  /** now() calls so far in this execution, counted in call order (replayed ones too). */
+  private nowCalls = 0;
   private readonly abort = new AbortController();
   private sequence: CallSequence;
   /** What each patched(id) decided in this execution: one answer per run and id. */
@@ -92,6 +95,7 @@ export class RunExecution implements RunScope, ExecutionCore {
       traceContext: claim.traceContext,
     });
     this.sequence = new CallSequence(this.id, []);
+    this.scheduledAt = claim.scheduledAt;
     // A fan-in over many children or steps waits on this signal once per concurrent call.
     setMaxListeners(0, this.abort.signal, this.releaseController.signal);
   }
@@ -425,6 +429,11 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   currentTime(): Date {
     return this.services.testHooks?.now() ?? new Date();
+  }
+
+  timeForNow(): Date {
+    const first = this.nowCalls++ === 0;
+    return first && this.scheduledAt ? new Date(this.scheduledAt) : this.currentTime();
   }
 
   private stopped(): ExecutionEnd {

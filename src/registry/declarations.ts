@@ -2,6 +2,7 @@
 // globalThis under a Symbol.for key so two installed copies of zart see the same declarations.
 import type { Duration } from '../duration/parse-duration';
 import type { RetryPolicy } from '../engine/retry-policy';
+import type { ScheduleDeclarationOptions } from '../schedules/schedule-options';
 
 /** A class with a `run(input)` entry method. */
 export type WorkflowClass<TInput = never, TOutput = unknown> = abstract new (...args: never[]) => {
@@ -93,10 +94,19 @@ export interface StepDeclaration {
   name: string;
 }
 
+/** @internal A `@Schedule()` on a workflow class. */
+export interface ScheduleDeclaration {
+  target: AnyClass;
+  cron: string;
+  options: ScheduleDeclarationOptions;
+}
+
 /** @internal */
 export interface Declarations {
   workflows: WorkflowDeclaration[];
   steps: StepDeclaration[];
+  /** Optional: a copy of zart from before schedules created the holder without it. */
+  schedules?: ScheduleDeclaration[];
 }
 
 const key = Symbol.for('zart.declarations');

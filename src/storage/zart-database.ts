@@ -16,6 +16,7 @@ export interface Tables {
   events: string;
   workers: string;
   queueStarts: string;
+  schedules: string;
 }
 
 /** How Zart reaches PostgreSQL, and the bounds on its pool. */
@@ -50,6 +51,7 @@ export class ZartDatabase {
       events: q('events'),
       workers: q('workers'),
       queueStarts: q('queue_starts'),
+      schedules: q('schedules'),
     };
   }
 

@@ -16,7 +16,8 @@ export class WakeUpListener {
 
   constructor(
     private readonly db: ZartDatabase,
-    private readonly onWakeUp: () => void,
+    /** `payload`: what changed, when the sender said (`schedules`: see change-schedule.ts). */
+    private readonly onWakeUp: (payload: string | undefined) => void,
     private readonly onCancelled: (runIds: string[]) => void,
     private readonly logger: ZartLogger,
   ) {}
@@ -53,7 +54,7 @@ export class WakeUpListener {
         const cancels = cancelChannel(this.db.schema);
         client.on('notification', (message) => {
           if (message.channel === cancels) this.onCancelled((message.payload ?? '').split('\n').filter(Boolean));
-          else this.onWakeUp();
+          else this.onWakeUp(message.payload ?? undefined);
         });
         client.on('error', (error) => this.lost(client!, error));
         for (const channel of this.channels) await client.query(`LISTEN "${channel}"`);
@@ -75,6 +76,6 @@ export class WakeUpListener {
     client.release(error);
     if (this.stopped.signal.aborted) return;
     this.logger.warn('the wake-up connection dropped; reconnecting', { error: error.message });
-    void this.connect().then(() => this.onWakeUp());
+    void this.connect().then(() => this.onWakeUp(undefined));
   }
 }

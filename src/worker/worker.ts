@@ -20,6 +20,7 @@ import { registerWorker, unregisterWorker } from '../storage/sql/register-worker
 import { releaseRuns } from '../storage/sql/release-runs';
 import { leaseKeyOf, renewLeases } from '../storage/sql/renew-leases';
 import { WakeUpListener } from '../wake-ups/wake-up-listener';
+import { schedulesChanged } from '../storage/sql/change-schedule';
 
 // The longest delay setTimeout takes (24.8 days).
 const maxTimerMs = 2 ** 31 - 1;
@@ -43,6 +44,8 @@ export class Worker {
   /** What one claim round claims from, in turn: the unlimited queues together, then each limited queue. */
   private readonly claimOrder: Array<{ unlimited: readonly string[] } | { limited: string }>;
   private claimTurn = 0;
+  /** Called when another process added, changed or resumed a schedule (Zart's ticker looks then). */
+  onSchedulesChanged: (() => void) | undefined;
 
   constructor(
     private readonly services: ExecutionServices,
@@ -57,7 +60,7 @@ export class Worker {
     ];
     this.listener = new WakeUpListener(
       services.db,
-      () => this.nudge(),
+      (payload) => (payload === schedulesChanged ? this.onSchedulesChanged?.() : this.nudge()),
       (runIds) => {
         for (const id of runIds) for (const execution of this.executionsOf(id)) execution.cancel();
       },

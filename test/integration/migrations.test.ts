@@ -30,6 +30,7 @@ describe('migrations', () => {
       'StepArgumentsAndClaimOrder1764100000000',
       'CrashRecoveries1764200000000',
       'Queues1764300000000',
+      'Schedules1764400000000',
       'CallOrderAndVersions1764500000000',
     ]);
     const tables = await db.sql.query(
@@ -40,6 +41,7 @@ describe('migrations', () => {
       'migrations',
       'queue_starts',
       'runs',
+      'schedules',
       'steps',
       'workers',
     ]);

@@ -1,9 +1,20 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConfigurationError, RunDeduplicatedError, Workflow, Zart, currentRun, step } from '../../src';
+import {
+  ConfigurationError,
+  RunDeduplicatedError,
+  Workflow,
+  Zart,
+  currentRun,
+  step,
+  type ZartOptions,
+} from '../../src';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
+// This file's instances live until its end: small pools keep them within the server's connections.
+const startZart = (options: ZartOptions = {}): Promise<Zart> => db.zart({ poolSize: 3, ...options });
+const startClient = (): ReturnType<typeof db.client> => db.client({ poolSize: 3 });
 
 const executed: string[] = [];
 
@@ -55,7 +66,7 @@ describe('queues', () => {
     ['a queue with a concurrency limit', RecordLimited, { queues: { 'one-at-a-time': { concurrency: 1 } } }],
   ] as const)('start higher priorities first and equal ones in order, on %s', async (_name, workflow, options) => {
     executed.length = 0;
-    const client = await db.client();
+    const client = await startClient();
     const runs = [
       ['low-1', 0],
       ['high-1', 5],
@@ -66,7 +77,7 @@ describe('queues', () => {
     ] as const;
     const ids: string[] = [];
     for (const [label, priority] of runs) ids.push((await client.startWorkflow(workflow, { label }, { priority })).id);
-    const zart = await db.zart({ ...options, worker: { concurrency: 1 } });
+    const zart = await startZart({ ...options, worker: { concurrency: 1 } });
     await Promise.all(ids.map((id) => zart.getHandle(id).result({ timeout: '30s' })));
     expect(executed).toEqual(['top', 'high-1', 'high-2', 'low-1', 'low-2', 'below']);
     expect((await zart.getRun(ids[3]!)).priority).toBe(10);
@@ -74,7 +85,7 @@ describe('queues', () => {
 
   it('start a delayed run no earlier than its delay, by the database clock, without holding a worker', async () => {
     executed.length = 0;
-    const zart = await db.zart({ worker: { concurrency: 1, pollInterval: '5s' } });
+    const zart = await startZart({ worker: { concurrency: 1, pollInterval: '5s' } });
     const delayed = await zart.startWorkflow(Record, { label: 'delayed' }, { delay: '1500ms' });
     // With one slot, a run started after the delayed one executes first: the delayed one holds none.
     await (await zart.startWorkflow(Record, { label: 'at once' })).result({ timeout: '30s' });
@@ -87,8 +98,8 @@ describe('queues', () => {
   });
 
   it('start a run at startAt, found by another process', async () => {
-    const client = await db.client();
-    await db.zart();
+    const client = await startClient();
+    await startZart();
     const startAt = new Date(Date.now() + 1000);
     const handle = await client.startWorkflow(Record, { label: 'at a time' }, { startAt });
     const { rows } = await db.sql.query<{ at: Date }>('SELECT available_at AS at FROM zart.runs WHERE id = $1', [
@@ -100,7 +111,7 @@ describe('queues', () => {
   });
 
   it('count a delayed run’s timeout from its start', async () => {
-    const client = await db.client();
+    const client = await startClient();
     const handle = await client.startWorkflow(Hold, { label: 'late' }, { delay: '1h' });
     const { rows } = await db.sql.query<{ gap: number }>(
       'SELECT extract(epoch FROM deadline_at - available_at)::float8 AS gap FROM zart.runs WHERE id = $1',
@@ -111,7 +122,7 @@ describe('queues', () => {
     class Timed {
       async run(): Promise<void> {}
     }
-    const zart = await db.zart();
+    const zart = await startZart();
     const timed = await zart.startWorkflow(Timed, undefined, { delay: '1h' });
     const gap = await db.sql.query<{ gap: number }>(
       'SELECT extract(epoch FROM deadline_at - available_at)::float8 AS gap FROM zart.runs WHERE id = $1',
@@ -123,7 +134,7 @@ describe('queues', () => {
   });
 
   it('refuse a second start with a live de-duplication key, and allow it once the run has finished', async () => {
-    const zart = await db.zart();
+    const zart = await startZart();
     const first = await zart.startWorkflow(Hold, { label: 'dedup-1' }, { deduplicationKey: 'customer-7' });
     const error = await zart
       .startWorkflow(Hold, { label: 'dedup-2' }, { deduplicationKey: 'customer-7' })
@@ -154,7 +165,7 @@ describe('queues', () => {
   });
 
   it('give one run to racing starts with one de-duplication key from several processes', async () => {
-    const clients = await Promise.all([db.client(), db.client(), db.client()]);
+    const clients = await Promise.all([startClient(), startClient(), startClient()]);
     const outcomes = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         clients[i % 3]!.startWorkflow(Hold, { label: `race-${i}` }, { deduplicationKey: 'race' }),
@@ -172,7 +183,7 @@ describe('queues', () => {
   });
 
   it('refuse resuming a run whose de-duplication key another live run holds', async () => {
-    const zart = await db.zart();
+    const zart = await startZart();
     const first = await zart.startWorkflow(Hold, { label: 'resume-1' }, { deduplicationKey: 'resume' });
     await zart.cancel(first.id);
     const second = await zart.startWorkflow(Hold, { label: 'resume-2' }, { deduplicationKey: 'resume' });
@@ -212,7 +223,7 @@ describe('queues', () => {
   });
 
   it('reject bad start options naming the option, and write nothing', async () => {
-    const zart = await db.zart();
+    const zart = await startZart();
     const count = async (): Promise<number> =>
       (await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM zart.runs')).rows[0]!.n;
     const before = await count();
@@ -241,12 +252,12 @@ describe('queues', () => {
         return input.label;
       }
     }
-    const client = await db.client();
+    const client = await startClient();
     const handle = await client.startWorkflow(Served, { label: 'served' });
-    await db.zart({ worker: { queues: ['default'] }, queues: { 'served-later': { concurrency: 1 } } });
+    await startZart({ worker: { queues: ['default'] }, queues: { 'served-later': { concurrency: 1 } } });
     await delay(300);
     expect(await handle.status()).toBe('pending');
-    await db.zart({ queues: { 'served-later': { concurrency: 1 } } });
+    await startZart({ queues: { 'served-later': { concurrency: 1 } } });
     expect(await handle.result({ timeout: '30s' })).toBe('served');
   });
 
@@ -262,7 +273,7 @@ describe('queues', () => {
         Count.live--;
       }
     }
-    const zart = await db.zart({ queues: { pair: { concurrency: 2 } }, worker: { concurrency: 20 } });
+    const zart = await startZart({ queues: { pair: { concurrency: 2 } }, worker: { concurrency: 20 } });
     const handles = await Promise.all(Array.from({ length: 12 }, () => zart.startWorkflow(Count)));
     await Promise.all(handles.map((h) => h.result({ timeout: '30s' })));
     expect(Count.most).toBe(2);

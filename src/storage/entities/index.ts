@@ -7,8 +7,9 @@ import { RunEntity, runEntitySchema } from './run.entity';
 import { StepCheckpointEntity, stepCheckpointEntitySchema } from './step-checkpoint.entity';
 import { WorkerEntity, workerEntitySchema } from './worker.entity';
 import { QueueStartEntity, queueStartEntitySchema } from './queue-start.entity';
+import { ScheduleEntity, scheduleEntitySchema } from './schedule.entity';
 
-export { EventEntity, RunEntity, StepCheckpointEntity, WorkerEntity, QueueStartEntity };
+export { EventEntity, RunEntity, StepCheckpointEntity, WorkerEntity, QueueStartEntity, ScheduleEntity };
 export { runStatuses, type RunStatus } from './run.entity';
 export type { StepStatus } from './step-checkpoint.entity';
 
@@ -18,4 +19,5 @@ export const zartEntities = [
   eventEntitySchema,
   workerEntitySchema,
   queueStartEntitySchema,
+  scheduleEntitySchema,
 ];

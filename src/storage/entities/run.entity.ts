@@ -41,6 +41,8 @@ export class RunEntity {
   partitionKey!: string | null;
   /** While a run with this key (of this workflow) is pending, running or waiting, no other starts. */
   deduplicationKey!: string | null;
+  /** The tick's time for a run a schedule started, else null. */
+  scheduledAt!: Date | null;
 }
 
 // An EntitySchema rather than decorators: decorators would register the entity in TypeORM's global
@@ -76,6 +78,7 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     partitionKey: { name: 'partition_key', type: 'text', nullable: true },
     deduplicationKey: { name: 'deduplication_key', type: 'text', nullable: true },
+    scheduledAt: { name: 'scheduled_at', type: 'timestamptz', nullable: true },
   },
   indices: [
     // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs

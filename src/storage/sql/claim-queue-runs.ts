@@ -95,7 +95,7 @@ WITH running AS (
             r.recoveries, r.queue, r.trace_context AS "traceContext",
             CASE WHEN r.recoveries = 0 THEN extract(epoch FROM statement_timestamp() - r.available_at)::float8 END
               AS "dueForSeconds",
-            candidates.first_start
+            r.scheduled_at AS "scheduledAt", candidates.first_start
 ), logged AS (
   INSERT INTO ${t.queueStarts} (queue, started_at, run_id)
   SELECT $2, statement_timestamp(), id FROM claimed WHERE first_start AND $8::int IS NOT NULL
@@ -160,7 +160,11 @@ export async function claimQueueRuns(
       ],
     );
     const row = rows[0];
-    const runs = (row?.runs ?? []).map(({ first_start: _firstStart, ...run }) => run);
+    // Through json_agg a timestamp arrives as text: the run's tick time is a Date like claim-runs.ts's.
+    const runs = (row?.runs ?? []).map(({ first_start: _firstStart, ...run }) => ({
+      ...run,
+      scheduledAt: run.scheduledAt === null ? null : new Date(run.scheduledAt),
+    }));
     return { runs, nextStartInMs: row?.nextStartInMs ?? null };
   });
 }

@@ -21,6 +21,8 @@ export interface ClaimedRun {
   traceContext: unknown;
   /** Seconds from the run becoming due to this claim (the wake-up latency); null for a takeover. */
   dueForSeconds: number | null;
+  /** The tick's time when a schedule started the run, else null. */
+  scheduledAt: Date | null;
 }
 
 // Each branch is served by a partial index (runs_claimable_idx, runs_leased_idx), so finished
@@ -71,7 +73,8 @@ WHERE r.id = candidates.id
 RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
           (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries,
           r.queue, r.trace_context AS "traceContext",
-          CASE WHEN r.recoveries = 0 THEN extract(epoch FROM now() - r.available_at)::float8 END AS "dueForSeconds"`;
+          CASE WHEN r.recoveries = 0 THEN extract(epoch FROM now() - r.available_at)::float8 END AS "dueForSeconds",
+          r.scheduled_at AS "scheduledAt"`;
 
 export async function claimRuns(
   db: ZartDatabase,

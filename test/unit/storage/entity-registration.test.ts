@@ -19,6 +19,7 @@ describe("zart's entities", () => {
       'events',
       'workers',
       'queue_starts',
+      'schedules',
     ]);
   });
 });
