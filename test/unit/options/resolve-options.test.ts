@@ -39,6 +39,9 @@ describe('resolveOptions', () => {
     [{ connectionString: undefined, dataSource: {} }, /dataSource must be a TypeORM DataSource/],
     [{ connectTimeout: 'never' }, /connectTimeout must be/],
     [{ statementTimeout: null }, /statementTimeout must be .* got null/],
+    [{ version: '' }, /version must be a non-empty string of at most 200 characters/],
+    [{ version: 3 }, /version must be a non-empty string .* got 3/],
+    [{ worker: { compatibleVersions: 'v1' } }, /worker\.compatibleVersions must be an array of version strings/],
   ])('rejects %p naming the option', (options, message) => {
     expect(problemsOf({ connectionString: url, ...options })).toMatch(message);
   });
