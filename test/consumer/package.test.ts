@@ -118,6 +118,27 @@ describe.each(['cjs', 'esm'] as const)('a %s project', (kind) => {
     });
   });
 
+  // The runs the test above made, from another process, read back by the installed bin.
+  test('npx zart runs list --json and runs show <id> read the runs another process made', async () => {
+    const env = { DATABASE_URL: database.url };
+    const listed = await project.mustRun('npx', ['zart', 'runs', 'list', '--json'], env);
+    const { runs } = JSON.parse(listed.stdout) as { runs: Array<{ id: string; workflow: string; status: string }> };
+    expect(runs.map((run) => [run.workflow, run.status]).sort()).toEqual([
+      ['greeting', 'completed'],
+      ['no-input', 'completed'],
+    ]);
+    const greeting = runs.find((run) => run.workflow === 'greeting')!;
+    const shown = await project.mustRun('npx', ['zart', 'runs', 'show', greeting.id, '--json'], env);
+    const { run, steps } = JSON.parse(shown.stdout) as {
+      run: { id: string; output: unknown };
+      steps: Array<{ key: string; status: string }>;
+    };
+    expect(run).toMatchObject({ id: greeting.id, output: 'Hello, Ada!' });
+    expect(steps).toEqual([
+      expect.objectContaining({ key: 'Greeter.greet#0', output: 'Hello, Ada!', status: 'completed' }),
+    ]);
+  });
+
   test('the zart bin answers --help', async () => {
     const result = await project.mustRun('npx', ['zart', '--help']);
     expect(result.stdout).toMatch(/^Usage: zart \[options\] \[command\]/);
