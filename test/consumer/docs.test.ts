@@ -72,6 +72,9 @@ beforeAll(async () => {
     '@types/pg',
     'prom-client',
     'pino',
+    // The tracing setup of docs/operations.md.
+    '@opentelemetry/sdk-trace-node',
+    '@opentelemetry/exporter-trace-otlp-http',
   ]);
   const result = await project.run('npx', ['tsc', '-p', '.']);
   compileOutput = result.stdout;
