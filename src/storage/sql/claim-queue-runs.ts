@@ -5,7 +5,7 @@
 // queues never come here (claim-runs.ts serves them, with no lock and no counting).
 import type { ResolvedQueueOptions } from '../../queues/resolve-queue-options';
 import type { ZartDatabase } from '../zart-database';
-import type { ClaimedRun } from './claim-runs';
+import { claimAssignments, claimedRunColumns, type ClaimedRun } from './claim-runs';
 
 // Runs of the queue that count against its limits: every `running` run, including one whose lease
 // expired (its process may still execute it until the takeover). Parked runs are `waiting` and
@@ -73,29 +73,10 @@ WITH running AS (
   LIMIT $4
 ), claimed AS (
   UPDATE ${t.runs} AS r
-  SET status = 'running',
-      lease_owner = $1,
-      lease_epoch = r.lease_epoch + 1,
-      lease_expires_at = statement_timestamp() + make_interval(secs => $5::double precision / 1000),
-      waiting_for = NULL,
-      -- As in claim-runs.ts: a takeover without progress since the last one counts one more.
-      recoveries = CASE WHEN r.status <> 'running' THEN 0
-                        WHEN r.progress_mark IS NOT DISTINCT FROM (SELECT count(*) + coalesce(sum(s.attempts), 0)
-                                                                  FROM ${t.steps} s WHERE s.run_id = r.id)
-                        THEN r.recoveries + 1
-                        ELSE 1 END,
-      progress_mark = CASE WHEN r.status <> 'running' THEN NULL
-                           ELSE (SELECT count(*) + coalesce(sum(s.attempts), 0) FROM ${t.steps} s WHERE s.run_id = r.id) END,
-      started_at = coalesce(r.started_at, statement_timestamp()),
-      updated_at = statement_timestamp()
+  SET ${claimAssignments(t, 'statement_timestamp()')}
   FROM candidates
   WHERE r.id = candidates.id
-  RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
-            (extract(epoch FROM r.deadline_at - statement_timestamp()) * 1000)::float8 AS "deadlineInMs",
-            r.recoveries, r.queue, r.trace_context AS "traceContext",
-            CASE WHEN r.recoveries = 0 THEN extract(epoch FROM statement_timestamp() - r.available_at)::float8 END
-              AS "dueForSeconds",
-            r.scheduled_at AS "scheduledAt", candidates.first_start
+  RETURNING ${claimedRunColumns('statement_timestamp()')}, candidates.first_start
 ), logged AS (
   INSERT INTO ${t.queueStarts} (queue, started_at, run_id)
   SELECT $2, statement_timestamp(), id FROM claimed WHERE first_start AND $8::int IS NOT NULL

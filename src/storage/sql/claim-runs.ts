@@ -51,10 +51,19 @@ WITH due AS (
   LIMIT $4
 )
 UPDATE ${t.runs} AS r
-SET status = 'running',
+SET ${claimAssignments(t, 'now()')}
+FROM candidates
+WHERE r.id = candidates.id
+RETURNING ${claimedRunColumns('now()')}`;
+
+/**
+ * @internal What a claim sets on each claimed run, with `now` the claim's clock expression: both
+ * claims (this one and claim-queue-runs.ts) take a run the same way.
+ */
+export const claimAssignments = (t: { steps: string }, now: string): string => `status = 'running',
     lease_owner = $1,
     lease_epoch = r.lease_epoch + 1,
-    lease_expires_at = now() + make_interval(secs => $5::double precision / 1000),
+    lease_expires_at = ${now} + make_interval(secs => $5::double precision / 1000),
     waiting_for = NULL,
     -- A takeover of an expired lease is a crash recovery; it counts as one more in a row unless
     -- the run has checkpointed or failed an attempt since the last one. Any other claim resets it.
@@ -66,15 +75,16 @@ SET status = 'running',
                       ELSE 1 END,
     progress_mark = CASE WHEN r.status <> 'running' THEN NULL
                          ELSE (SELECT count(*) + coalesce(sum(s.attempts), 0) FROM ${t.steps} s WHERE s.run_id = r.id) END,
-    started_at = coalesce(r.started_at, now()),
-    updated_at = now()
-FROM candidates
-WHERE r.id = candidates.id
-RETURNING r.id, r.workflow, r.input, r.attempt, r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
-          (extract(epoch FROM r.deadline_at - now()) * 1000)::float8 AS "deadlineInMs", r.recoveries,
-          r.queue, r.trace_context AS "traceContext",
-          CASE WHEN r.recoveries = 0 THEN extract(epoch FROM now() - r.available_at)::float8 END AS "dueForSeconds",
-          r.scheduled_at AS "scheduledAt"`;
+    started_at = coalesce(r.started_at, ${now}),
+    updated_at = ${now}`;
+
+/** @internal The columns of a ClaimedRun, returned by both claims. */
+export const claimedRunColumns = (now: string): string => `r.id, r.workflow, r.input, r.attempt,
+    r.parent_id AS "parentId", r.lease_epoch AS "leaseEpoch",
+    (extract(epoch FROM r.deadline_at - ${now}) * 1000)::float8 AS "deadlineInMs", r.recoveries,
+    r.queue, r.trace_context AS "traceContext",
+    CASE WHEN r.recoveries = 0 THEN extract(epoch FROM ${now} - r.available_at)::float8 END AS "dueForSeconds",
+    r.scheduled_at AS "scheduledAt"`;
 
 export async function claimRuns(
   db: ZartDatabase,
