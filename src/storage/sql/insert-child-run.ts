@@ -39,17 +39,20 @@ LEFT JOIN ${t.runs} existing ON existing.id = $7 AND NOT EXISTS (SELECT 1 FROM c
 export type ChildStart =
   { started: true } | { started: false; existingWorkflow: string; existingParent: string | null };
 
+/** The parent's checkpoint that records the child's id. */
+interface ChildStartCheckpoint {
+  key: string;
+  seq: number;
+  sequential: boolean;
+  name: string;
+  argsHash: string | null;
+  output: StoredValue;
+}
+
 export async function insertChildRun(
   db: ZartDatabase,
   lease: RunLease,
-  checkpoint: {
-    key: string;
-    seq: number;
-    sequential: boolean;
-    name: string;
-    argsHash: string | null;
-    output: StoredValue;
-  },
+  checkpoint: ChildStartCheckpoint,
   child: NewRun,
 ): Promise<ChildStart> {
   for (;;) {
@@ -62,14 +65,7 @@ export async function insertChildRun(
 async function tryInsertChildRun(
   db: ZartDatabase,
   lease: RunLease,
-  checkpoint: {
-    key: string;
-    seq: number;
-    sequential: boolean;
-    name: string;
-    argsHash: string | null;
-    output: StoredValue;
-  },
+  checkpoint: ChildStartCheckpoint,
   child: NewRun,
 ): Promise<ChildStart | undefined> {
   const { rows } = await db.query<{
