@@ -114,9 +114,13 @@ describe('HTTP API', () => {
     await zart.startWorkflow(Order, { sku: 'A-1' }, { id: 'http-order-1' });
     await zart.startWorkflow(Order, { sku: 'B-2' }, { id: 'http-order-2' });
     await zart.startWorkflow(Broken, undefined as never, { id: 'http-broken-1' });
+    // Both orders parked on their event (not on their child, which wakes them again) and the
+    // broken run failed: from here on nothing moves until a test acts.
     await waitFor(async () => {
-      const runs = await zart.listRuns({ limit: 100 });
-      return runs.filter((r) => r.status === 'waiting').length === 2 && runs.some((r) => r.status === 'failed');
+      const { rows: parked } = await db.sql.query(
+        `SELECT id FROM zart.runs WHERE status = 'waiting' AND waiting_for = 'event:approved'`,
+      );
+      return parked.length === 2 && (await statusOf('http-broken-1')) === 'failed';
     });
     base = await serve({ auth: { token, readToken } });
   });
