@@ -7,7 +7,7 @@ import type { Config } from 'jest';
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: { ignoreCodes: [151002] } }] },
   moduleNameMapper: {
     '^zart$': '<rootDir>/src/index.ts',
     '^zart/testing$': '<rootDir>/src/testing/index.ts',
