@@ -3,8 +3,8 @@
 // or 1 (a token the handler refuses) without listening.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { Workflow, step } from '../../src';
+import { runCli, type CliResult } from '../support/cli-runner';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -64,16 +64,7 @@ async function printed(child: Dashboard, pattern: RegExp): Promise<RegExpMatchAr
   return match!;
 }
 
-async function inProcess(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['--database-url', db.url, ...args], {
-    out: (text) => void (out += text),
-    err: (text) => void (err += text),
-    colour: false,
-  });
-  return { code, out, err };
-}
+const inProcess = (...args: string[]): Promise<CliResult> => runCli(db.url, ...args);
 
 const token = 'env-token-0123456789abcdef';
 let madeUp: Dashboard;

@@ -1,7 +1,7 @@
 // `zart schedules` and `zart schedules pause|resume <name>` against a database where a worker
 // fires the schedules: JSON and table output, and the exit codes (3 for an unknown schedule).
 import { Workflow, type Zart } from '../../src';
-import { main } from '../../src/cli/main';
+import { runCli, type CliResult } from '../support/cli-runner';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -12,22 +12,7 @@ class Nightly {
   async run(): Promise<void> {}
 }
 
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function zartCli(...args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await main(['--database-url', db.url, ...args], {
-    out: (text) => void (out += text),
-    err: (text) => void (err += text),
-    colour: false,
-  });
-  return { code, out, err };
-}
+const zartCli = (...args: string[]): Promise<CliResult> => runCli(db.url, ...args);
 
 interface ScheduleJson {
   name: string;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Workflow, step, startChild, waitForEvent, type Zart } from '../../src';
 import { main } from '../../src/cli/main';
 import { createTestDatabase } from '../../src/testing';
+import { runCli, type CliResult } from '../support/cli-runner';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -39,22 +40,7 @@ class Broken {
   }
 }
 
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function zartCli(...args: string[]): Promise<Result> {
-  let out = '';
-  let err = '';
-  const code = await main(['--database-url', db.url, ...args], {
-    out: (text) => void (out += text),
-    err: (text) => void (err += text),
-    colour: false,
-  });
-  return { code, out, err };
-}
+const zartCli = (...args: string[]): Promise<CliResult> => runCli(db.url, ...args);
 
 async function json<T>(...args: string[]): Promise<T> {
   const result = await zartCli(...args, '--json');
