@@ -1,7 +1,7 @@
 import { useCrashHarness } from '../support/crash-harness';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
-import { LongRun } from './fixtures/long-run.workflow';
+import { LongRun } from '../crash/fixtures/long-run.workflow';
 
 const db = useTestDatabase();
 const { startWorker, kill } = useCrashHarness(db);
