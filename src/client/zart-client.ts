@@ -41,6 +41,8 @@ import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { forkRun } from '../storage/sql/fork-run';
 import { insertEvent } from '../storage/sql/insert-event';
 import { insertRun } from '../storage/sql/insert-run';
+import { insertRuns, type StartingRun } from '../storage/sql/insert-runs';
+import { GroupCommit } from '../storage/group-commit';
 import { moveRun } from '../storage/sql/move-run';
 import { resumeRun } from '../storage/sql/reset-run';
 import { listWorkers } from '../storage/sql/list-workers';
@@ -99,6 +101,8 @@ export class ZartClient {
   protected registry: WorkflowRegistry | undefined;
   /** @internal */
   protected wakeUps: WakeUpPublisher | undefined;
+  /** Starts outside a caller's transaction, group-committed (sql/insert-runs.ts). */
+  private starts: GroupCommit<StartingRun, number | null> | undefined;
   private closing = new AbortController();
   /** The one start of this instance: concurrent start() calls share it; a failed one is forgotten. */
   private starting: Promise<void> | undefined;
@@ -170,6 +174,7 @@ export class ZartClient {
       throw error;
     }
     this.db = db;
+    this.starts = new GroupCommit((starts) => insertRuns(db, starts));
     this.wakeUps = new WakeUpPublisher(db, this.options.logger);
     this.stopCountingQueues = this.options.metrics?.addQueueCounter(() => this.countQueues(db));
   }
@@ -244,8 +249,14 @@ export class ZartClient {
       input: stored,
       timeoutMs: definition.timeoutMs,
     };
-    const insert = (traceContext: StoredTraceContext | null): ReturnType<typeof insertRun> =>
-      insertRun(db, { ...newRun, traceContext }, placement, options.manager);
+    const insert = async (traceContext: StoredTraceContext | null): ReturnType<typeof insertRun> => {
+      const run = { ...newRun, traceContext };
+      // In the caller's transaction the insert must be the caller's own statement.
+      if (options.manager) return insertRun(db, run, placement, options.manager);
+      const startsInMs = await this.starts!.write({ run, placement });
+      // Not inserted (the id or the key is taken): settled alone, with the caller's typed error.
+      return startsInMs === null ? insertRun(db, run, placement) : { inserted: true, startsInMs };
+    };
     // The run's executions, wherever they happen, continue the caller's trace under this start's span.
     const { tracing, metrics } = this.options;
     const result = tracing ? await tracing.started(definition.name, id, insert) : await insert(null);
@@ -696,6 +707,14 @@ export class ZartClient {
     return undefined;
   }
 
+  /**
+   * @internal The outcome of a run this process executes, awaited before result() first reads the
+   * run; undefined: read it. A client executes nothing.
+   */
+  protected outcomeFromHere(_id: string, _maxMs: number): Promise<RunOutcomeRow | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   /** @internal */
   protected connected(): ZartDatabase {
     if (!this.db)
@@ -711,7 +730,7 @@ export class ZartClient {
     const { serializer } = this.options;
     // Polls with back-off from 10 ms to 1 s; a run finished by this process wakes it at once,
     // with the outcome in hand.
-    let finishedHere: RunOutcomeRow | undefined;
+    let finishedHere = await this.outcomeFromHere(id, Math.max(0, deadline - Date.now()));
     for (let pause = 10; ; pause = Math.min(pause * 2, 1_000)) {
       if (this.closing.signal.aborted) throw new ShutdownError(id);
       let row: RunOutcomeRow | undefined | null = finishedHere;

@@ -6,6 +6,10 @@ import type { TestHooks } from '../engine/test-hooks';
 import { checkBuildableWithNew } from '../engine/workflow-instance';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
+import { GroupCommit } from '../storage/group-commit';
+import { retryOnDisconnect } from '../storage/reconnect';
+import { finishRuns, type FinishingRun } from '../storage/sql/finish-runs';
+import type { ZartDatabase } from '../storage/zart-database';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
 import { ScheduleTicker } from '../schedules/schedule-ticker';
@@ -23,6 +27,8 @@ export class Zart extends ZartClient {
   private worker: Worker | undefined;
   /** Fires schedule ticks; runs beside the worker. */
   private ticker: ScheduleTicker | undefined;
+  /** Runs started here with the worker claiming for them: each until that claim round ends. */
+  private readonly claimsOfStarts = new Map<string, Promise<void>>();
 
   constructor(options: ZartOptions = {}) {
     super(options);
@@ -48,6 +54,7 @@ export class Zart extends ZartClient {
         owner: `${process.pid}-${randomUUID()}`,
         resolve: this.options.resolve,
         checkpoints: new CheckpointWriter(this.connected(), this.options.logger, this.options.metrics),
+        finishes: finishWriter(this.connected()),
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
@@ -125,8 +132,28 @@ export class Zart extends ZartClient {
       this.worker?.wakeAfter(startsInMs);
       return;
     }
-    if (this.worker?.hasCapacity) this.worker.nudge();
-    else super.runStarted(id, startsInMs);
+    if (this.worker?.hasCapacity) {
+      const claimed = this.worker.claimSoon();
+      this.claimsOfStarts.set(id, claimed);
+      void claimed.then(() => this.claimsOfStarts.delete(id));
+    } else super.runStarted(id, startsInMs);
+  }
+
+  /**
+   * @internal A run started here and being claimed here is not read while it executes here: its
+   * result comes with the end of its execution. Past the claim round that followed its start, a
+   * run that is not executing here (claimed elsewhere, or not yet) is read as usual.
+   */
+  protected override async outcomeFromHere(id: string, maxMs: number): Promise<RunOutcomeRow | undefined> {
+    const claimed = this.claimsOfStarts.get(id);
+    if (claimed) {
+      const timer = new AbortController();
+      const timedOut = delay(Math.min(maxMs, 60_000), undefined, { signal: timer.signal }).catch(() => undefined);
+      await Promise.race([claimed, timedOut]);
+      timer.abort();
+    }
+    if (!this.worker?.isExecuting(id)) return undefined;
+    return this.waitForChange(id, maxMs, maxMs);
   }
 
   /** @internal */
@@ -159,4 +186,11 @@ export class Zart extends ZartClient {
     }
     return recorded;
   }
+}
+
+// A finish is retried across disconnects until written or refused: never given up (the run's
+// outcome would be lost until its lease expired), as a lone finish is not (run-execution.ts).
+function finishWriter(db: ZartDatabase): GroupCommit<FinishingRun, boolean> {
+  const never = new AbortController().signal;
+  return new GroupCommit((runs) => retryOnDisconnect(() => finishRuns(db, runs), never));
 }

@@ -195,10 +195,13 @@ export class RunExecution implements RunScope, ExecutionCore {
       const { recoveries } = this.claim;
       if (recoveries > this.definition.maxRecoveries + 1)
         this.failFatally(new CrashLoopError(this.id, null, recoveries));
-      this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
-      this.sequence = new CallSequence(this.id, this.checkpoints.values());
-      // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
-      await serializer.fetchOutputs(this.checkpoints.values(), this.id);
+      // A fresh run (first claim, nothing forked into it) has no checkpoints to load.
+      if (!this.claim.fresh) {
+        this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
+        this.sequence = new CallSequence(this.id, this.checkpoints.values());
+        // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
+        await serializer.fetchOutputs(this.checkpoints.values(), this.id);
+      }
       const storedInput = await serializer.fetch(this.claim.input, `the input of run "${this.id}"`);
       const input = instantiateInput(this.definition, serializer.deserialize(storedInput));
       // Each execution asks for its own instance: a DI container may build it asynchronously.
@@ -233,7 +236,11 @@ export class RunExecution implements RunScope, ExecutionCore {
       clearTimeout(deadlineTimer);
     }
     // Not this.abort.signal: a run aborted by its deadline still records the failure.
-    const written = await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
+    // A run without a parent finishes in a statement shared with the runs finishing beside it.
+    const written =
+      this.parentId === null
+        ? await this.services.finishes.write({ lease: this.lease, outcome })
+        : await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
     if (!written) return this.stopped();
     this.recordedOutcome = outcome;
     this.services.metrics?.runFinished(this.workflow, outcome.status);

@@ -157,8 +157,13 @@ export class ZartDatabase {
    * Runs one statement. A statement cancelled at statementTimeout becomes DatabaseTimeoutError:
    * every statement that can wait on a row lock is one of these (TypeORM's reads never wait).
    */
-  query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
-    return this.runOn(this.pool, sql, params);
+  query<R extends QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+    /** A prepared statement's name (parsed once per connection): for the hot path, with the schema in it. */
+    name?: string,
+  ): Promise<{ rows: R[]; rowCount: number }> {
+    return this.runOn(this.pool, sql, params, name);
   }
 
   /**
@@ -193,9 +198,12 @@ export class ZartDatabase {
     on: Pool | PoolClient,
     sql: string,
     params: unknown[],
+    name?: string,
   ): Promise<{ rows: R[]; rowCount: number }> {
     try {
-      const result = await on.query<R>(sql, params);
+      const result = await on.query<R>(
+        name === undefined ? { text: sql, values: params } : { name, text: sql, values: params },
+      );
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
       throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;

@@ -44,6 +44,10 @@ export class Worker {
   /** What one claim round claims from, in turn: the unlimited queues together, then each limited queue. */
   private readonly claimOrder: Array<{ unlimited: readonly string[] } | { limited: string }>;
   private claimTurn = 0;
+  /** Claim rounds begun and ended; waiters for a round that begins after they asked (see claimedSoon). */
+  private roundsBegun = 0;
+  private roundsEnded = 0;
+  private roundWaiters: Array<{ after: number; resolve: () => void }> = [];
   /** Called when another process added, changed or resumed a schedule (Zart's ticker looks then). */
   onSchedulesChanged: (() => void) | undefined;
 
@@ -108,6 +112,19 @@ export class Worker {
 
   private executionsOf(runId: string): RunExecution[] {
     return [...this.executions.keys()].filter((execution) => execution.id === runId);
+  }
+
+  /**
+   * Claims at once, and resolves when a claim round that began after this call has ended (or the
+   * worker stopped): a run started here and claimed by it is executing by then. Costs no statement,
+   * unlike reading the run (see Zart's result()).
+   */
+  claimSoon(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    const after = this.roundsBegun;
+    const ended = new Promise<void>((resolve) => this.roundWaiters.push({ after, resolve }));
+    this.nudge();
+    return ended;
   }
 
   /** Claims at once instead of at the next poll. */
@@ -179,6 +196,7 @@ export class Worker {
     while (this.running) {
       const free = this.options.concurrency - this.executions.size;
       let claimedAll = false;
+      this.roundsBegun++;
       if (free > 0) {
         try {
           claimedAll = (await this.claim(free)) === free;
@@ -190,10 +208,23 @@ export class Worker {
           }
         }
       }
+      this.roundEnded();
       if (!this.running) break;
       // Runs come back for a claim as fast as they were claimed; otherwise wait to be woken.
       if (!claimedAll) await this.sleepUntilWoken();
     }
+    for (const waiter of this.roundWaiters.splice(0)) waiter.resolve();
+  }
+
+  private roundEnded(): void {
+    this.roundsEnded++;
+    if (this.roundWaiters.length === 0) return;
+    const waiting: typeof this.roundWaiters = [];
+    for (const waiter of this.roundWaiters) {
+      if (this.roundsEnded > waiter.after) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.roundWaiters = waiting;
   }
 
   // One round: up to `free` runs, from the unlimited queues in one statement and from each limited

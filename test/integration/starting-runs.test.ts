@@ -2,6 +2,7 @@ import { IsEmail, IsInt, IsPositive, Max, ValidateNested } from 'class-validator
 import { Type } from 'class-transformer';
 import {
   ConfigurationError,
+  RunDeduplicatedError,
   RunIdConflictError,
   Step,
   ValidationError,
@@ -10,6 +11,7 @@ import {
   Zart,
   currentRun,
   currentStep,
+  sleep,
   step,
   type RunInfo,
   type StepInfo,
@@ -53,6 +55,13 @@ class Calculator {
   async double(n: number): Promise<number> {
     this.calls++;
     return n * 2;
+  }
+}
+
+@Workflow({ name: 'parked-for-an-hour' })
+class ParkedForAnHour {
+  async run(): Promise<void> {
+    await sleep('1h');
   }
 }
 
@@ -110,6 +119,42 @@ describe('starting runs', () => {
     expect(Number(rows[0].n)).toBe(1);
     const results = await Promise.all(handles.map((h) => h.result({ timeout: '20s' })));
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
+  it('gives each of many concurrent starts in one process its own answer, though they share statements', async () => {
+    const zart = await db.zart();
+    await zart.startWorkflow(OtherWorkflow, undefined as never, { id: 'batch-taken' });
+    const starts = [
+      ...Array.from({ length: 20 }, (_, i) => zart.startWorkflow(PlaceOrder, validInput, { id: `batch-new-${i}` })),
+      ...Array.from({ length: 5 }, () => zart.startWorkflow(PlaceOrder, validInput, { id: 'batch-same' })),
+      zart.startWorkflow(PlaceOrder, validInput, { id: 'batch-taken' }),
+      ...Array.from({ length: 2 }, (_, i) =>
+        zart.startWorkflow(ParkedForAnHour, undefined as never, { id: `batch-key-${i}`, deduplicationKey: 'one' }),
+      ),
+    ];
+    const outcomes = await Promise.allSettled(starts);
+    const value = (i: number): unknown => {
+      const outcome = outcomes[i]!;
+      return outcome.status === 'fulfilled' ? outcome.value.id : outcome.reason;
+    };
+    for (let i = 0; i < 25; i++) expect(value(i)).toBe(i < 20 ? `batch-new-${i}` : 'batch-same');
+    expect(value(25)).toBeInstanceOf(RunIdConflictError);
+    const keyed = [value(26), value(27)];
+    const refused = keyed.filter((v) => v instanceof RunDeduplicatedError);
+    const started = keyed.filter((v) => typeof v === 'string');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ existingRunId: started[0] });
+    const { rows } = await db.sql.query(
+      'SELECT id, workflow FROM zart.runs WHERE id LIKE \'batch-%\' ORDER BY id COLLATE "C"',
+    );
+    expect(rows).toHaveLength(20 + 1 + 1 + 1);
+    expect(rows.find((r: { id: string }) => r.id === 'batch-taken')).toMatchObject({ workflow: 'other-workflow' });
+    const results = await Promise.all(
+      outcomes.slice(0, 25).flatMap((o) => (o.status === 'fulfilled' ? [o.value.result({ timeout: '20s' })] : [])),
+    );
+    expect(results).toHaveLength(25);
+    expect(results.every((r) => (r as { email: string }).email === validInput.email)).toBe(true);
+    await zart.cancel(started[0] as string);
   });
 
   it('refuses an id that belongs to a run of another workflow', async () => {

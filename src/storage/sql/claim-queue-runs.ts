@@ -76,7 +76,7 @@ WITH running AS (
   SET ${claimAssignments(t, 'statement_timestamp()')}
   FROM candidates
   WHERE r.id = candidates.id
-  RETURNING ${claimedRunColumns('statement_timestamp()')}, candidates.first_start
+  RETURNING ${claimedRunColumns(t, 'statement_timestamp()')}, candidates.first_start
 ), logged AS (
   INSERT INTO ${t.queueStarts} (queue, started_at, run_id)
   SELECT $2, statement_timestamp(), id FROM claimed WHERE first_start AND $8::int IS NOT NULL
