@@ -81,6 +81,14 @@ class OfWaiters {
   }
 }
 
+@Workflow({ name: 'batch-empty' })
+class EmptyBatch {
+  async run(): Promise<{ ids: readonly string[]; results: number[] }> {
+    const batch = await startChildren(Square, []);
+    return { ids: batch.ids, results: await batch.results() };
+  }
+}
+
 @Workflow({ name: 'batch-bad-call' })
 class BadCall {
   async run(input: { kind: 'not-array' | 'ids-length' | 'invalid-input' }): Promise<string> {
@@ -142,11 +150,8 @@ describe('startChildren(): a batch of children in one durable call', () => {
     await db.sql.query("SELECT 1 FROM zart.runs WHERE id = 'waiters' FOR UPDATE");
     try {
       for (let i = 0; i < 29; i++) await zart.sendEvent(`waiters/zart.children#0/${i}`, 'go', null);
-      await waitFor(async () => (await childrenWaiting('waiters')) === 1);
-      const finished = await db.sql.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = 'waiters' AND status = 'completed'",
-      );
-      expect(finished.rows[0]?.n).toBe(29);
+      await waitFor(async () => (await childrenCompleted('waiters')) === 29);
+      expect(await childrenWaiting('waiters')).toBe(1);
     } finally {
       await db.sql.query('COMMIT');
     }
@@ -192,6 +197,12 @@ describe('startChildren(): a batch of children in one durable call', () => {
     expect(children.rows).toEqual([]);
   });
 
+  it('starts nothing for an empty batch, whose results() are []', async () => {
+    const zart = await db.zart();
+    const handle = await zart.startWorkflow(EmptyBatch, undefined, { id: 'empty' });
+    expect(await handle.result({ timeout: '30s' })).toEqual({ ids: [], results: [] });
+  });
+
   it('refuses bad calls with errors that say what to fix, writing nothing', async () => {
     const zart = await db.zart();
     const result = async (kind: string): Promise<unknown> =>
@@ -205,6 +216,14 @@ describe('startChildren(): a batch of children in one durable call', () => {
     expect(ValidationError).toBeDefined();
   });
 });
+
+async function childrenCompleted(parentId: string): Promise<number> {
+  const { rows } = await db.sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM zart.runs WHERE parent_id = $1 AND status = 'completed'",
+    [parentId],
+  );
+  return rows[0]?.n ?? 0;
+}
 
 async function childrenWaiting(parentId: string): Promise<number> {
   const { rows } = await db.sql.query<{ n: number }>(
