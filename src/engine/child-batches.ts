@@ -13,6 +13,7 @@ import type { StartedChildBatch } from '../context/run-context';
 import type { StoredTraceContext } from '../observability/trace-context';
 import type { AnyClass } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
+import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { insertChildRuns, type ChildBatchStart } from '../storage/sql/insert-child-runs';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
@@ -42,15 +43,7 @@ export async function startChildBatch(
     return { key, ids: run.replayOutcome<string[]>(stored) };
   }
   await run.atStepBoundary();
-  const prepared = await Promise.all(inputs.map((input, i) => prepareBatchInput(definition.name, i, input)));
-  function prepareBatchInput(workflowName: string, index: number, input: unknown): Promise<unknown> {
-    // The failure names the input of the batch it is about.
-    return prepareInput(definition, input).catch((error: unknown) => {
-      if (!(error instanceof ValidationError)) throw error;
-      const failures = error.failures.map((f) => ({ ...f, property: `inputs[${index}].${f.property}` }));
-      throw new ValidationError(workflowName, failures);
-    });
-  }
+  const prepared = await Promise.all(inputs.map((input, i) => prepareBatchInput(definition, i, input)));
   const childIds = ids ? [...ids] : inputs.map((_, i) => `${run.id}/${key}/${i}`);
   const storedInputs: StoredValue[] = [];
   for (const [i, input] of prepared.entries()) {
@@ -141,4 +134,13 @@ export async function takeBatchOutcomes(run: ExecutionCore, batch: StartedChildB
   await recordOutcome(run, call, { status: 'completed', output, error: null });
   // What a replay will return: read back from the stored text.
   return serializer.readBack(encoded) as unknown[];
+}
+
+// Validated like startWorkflow's input; a failure names the input of the batch it is about.
+function prepareBatchInput(definition: RegisteredWorkflow, index: number, input: unknown): Promise<unknown> {
+  return prepareInput(definition, input).catch((error: unknown) => {
+    if (!(error instanceof ValidationError)) throw error;
+    const failures = error.failures.map((f) => ({ ...f, property: `inputs[${index}].${f.property}` }));
+    throw new ValidationError(definition.name, failures);
+  });
 }
