@@ -42,11 +42,14 @@ export {
   randomUUID,
   waitForEvent,
   startChild,
+  startChildren,
   patched,
   deprecatePatch,
   type WaitForEventOptions,
   type StartChildOptions,
   type ChildHandle,
+  type StartChildrenOptions,
+  type ChildBatch,
 } from './context/durable-functions';
 export { currentRun, currentStep, stepTransaction } from './context/current-run';
 export type { RunInfo, StepInfo } from './context/run-context';

@@ -2,7 +2,7 @@
 // its pages `parallelPages` at a time through the four stages. How many batches execute at once is
 // bounded by each worker's `concurrency` (see main.ts), so memory and connections stay flat whatever
 // the number of pages.
-import { Workflow, startChild } from 'zart';
+import { Workflow, startChildren } from 'zart';
 import { PagePipeline } from './page-pipeline';
 
 export interface SiteInput {
@@ -54,11 +54,11 @@ export class PublishSite {
         parallelPages: input.parallelPages,
       });
     }
-    // Each child is started exactly once, however often this run is replayed; while they run, this
-    // run is parked and holds no worker.
-    const children = await Promise.all(batches.map((batch) => startChild(PublishBatch, batch)));
-    const published = await Promise.all(children.map((child) => child.result()));
-    return { pages: published.reduce((sum, n) => sum + n, 0), batches: children.length };
+    // All the batches start in one durable call, exactly once however often this run is replayed;
+    // while they run, this run is parked, holds no worker, and is woken once, by the last batch.
+    const children = await startChildren(PublishBatch, batches);
+    const published = await children.results();
+    return { pages: published.reduce((sum, n) => sum + n, 0), batches: children.ids.length };
   }
 }
 

@@ -1,10 +1,12 @@
-// The durable functions a workflow calls between steps: sleep(), now() and randomUUID(). They read
-// the current run from the run context; outside a workflow they throw NotInWorkflowError.
+// The durable functions a workflow calls between steps: sleep(), waitForEvent(), startChild(),
+// startChildren(), now(), randomUUID() and patched(). They read the current run from the run
+// context; outside a workflow they throw NotInWorkflowError.
 import { checkEventName, checkPatchId, checkRunId } from '../storage/identifiers';
 import { randomUUID as uuid } from 'node:crypto';
 import { parseDuration, type Duration } from '../duration/parse-duration';
 import { ConfigurationError, NotInWorkflowError } from '../errors';
-import type { WorkflowClass, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
+import type { WorkflowClass, WorkflowInput, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
+import { showValue } from '../options/show-value';
 import { checkCallOptions } from '../options/resolve-options';
 import { currentFrame, type RunScope } from './run-context';
 
@@ -79,6 +81,73 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
     id,
     result: async () => (await runOf('result').awaitChild(id)) as WorkflowOutput<W>,
   };
+}
+
+/** Options of `startChildren()`. */
+export interface StartChildrenOptions {
+  /**
+   * One run id per input, in input order. Default: derived from the parent's id and the call
+   * (`<parent id>/zart.children#<n>/<index>`), the same on every replay.
+   */
+  ids?: readonly string[] | undefined;
+}
+
+/** A batch of child runs started with `startChildren()`. */
+export interface ChildBatch<TOutput> {
+  /** The children's run ids, in input order. */
+  readonly ids: readonly string[];
+  /**
+   * A durable wait for every child of the batch: their outputs, in input order. The parent holds
+   * no worker meanwhile and is woken once, by the last child to finish. If a child failed or was
+   * cancelled, rejects (once every child has finished) with the WorkflowFailedError or
+   * WorkflowCancelledError of the first such child in input order.
+   */
+  results(): Promise<Array<TOutput>>;
+}
+
+/**
+ * Starts one child run per input, all in one durable call: one statement inserts every child and
+ * the checkpoint of the batch, so the batch is started exactly once, whole, however often this run
+ * is replayed or its process dies. Each input is validated like startWorkflow's. For fan-outs of
+ * hundreds or thousands of children, where startChild() costs a statement per child and
+ * awaiting each child's result() a wake-up of the parent per child.
+ */
+export async function startChildren<W extends WorkflowClass<never, unknown>>(
+  workflow: W,
+  inputs: ReadonlyArray<WorkflowInput<W>>,
+  options: StartChildrenOptions = {},
+): Promise<ChildBatch<WorkflowOutput<W>>> {
+  const run = runOf('startChildren');
+  const where = 'startChildren(workflow, inputs, options)';
+  if (!Array.isArray(inputs)) {
+    throw new ConfigurationError(
+      `${where}: inputs must be an array with one input per child, got ${showValue(inputs)}.`,
+    );
+  }
+  checkCallOptions(options, where, "{ ids: ['child-1', 'child-2'] }");
+  const ids = options.ids === undefined ? undefined : checkChildIds(options.ids, inputs.length);
+  const batch = await run.startChildren(workflow, inputs, ids);
+  return {
+    ids: batch.ids,
+    results: async () => (await runOf('results').awaitChildren(batch)) as Array<WorkflowOutput<W>>,
+  };
+}
+
+function checkChildIds(ids: unknown, count: number): readonly string[] {
+  if (!Array.isArray(ids) || ids.length !== count) {
+    throw new ConfigurationError(
+      `startChildren({ ids }): ids must be an array with one id per input (${count}), got ${showValue(ids)}. Pass one id per input, or leave ids out.`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const [i, id] of ids.entries()) {
+    checkRunId(id, `startChildren({ ids }) at index ${i}`);
+    if (seen.has(id)) {
+      throw new ConfigurationError(`startChildren({ ids }): id "${id}" appears twice; every child needs its own id.`);
+    }
+    seen.add(id);
+  }
+  return ids as string[];
 }
 
 /**

@@ -42,6 +42,12 @@ export interface StepInfo {
   readonly signal: AbortSignal;
 }
 
+/** @internal A batch started by startChildren(): its checkpoint key and its children's ids, in input order. */
+export interface StartedChildBatch {
+  readonly key: string;
+  readonly ids: readonly string[];
+}
+
 /** @internal The engine's side of a running workflow. */
 export interface RunScope extends RunInfo {
   /** Executes or replays one step call; `args` (of a decorated step) are hashed for replay checks. */
@@ -59,6 +65,14 @@ export interface RunScope extends RunInfo {
   startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string>;
   /** A durable wait for a child run's outcome. */
   awaitChild(childId: string): Promise<unknown>;
+  /** Starts a batch of child runs exactly once, in one durable call; `ids` undefined: derived ids. */
+  startChildren(
+    workflow: AnyClass | string,
+    inputs: readonly unknown[],
+    ids: readonly string[] | undefined,
+  ): Promise<StartedChildBatch>;
+  /** A durable wait for every child of a batch: their outputs in input order. */
+  awaitChildren(batch: StartedChildBatch): Promise<unknown[]>;
   /**
    * `patched(id)` (and `deprecatePatch(id)`, which only records): whether this run takes the new
    * code's branch, decided once per run and kept in a marker checkpoint.

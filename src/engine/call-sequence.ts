@@ -26,6 +26,10 @@ export interface CallPosition {
   sequential: boolean;
 }
 
+/** Checkpoint names of a startChildren() call and of the wait for its batch (engine/child-batches.ts). */
+export const childBatchName = 'zart.children';
+export const childBatchResultsPrefix = 'zart.children-result:';
+
 /** Names of `patched()` markers: they record a decision, not a call, and hold no position. */
 export const patchMarkerPrefix = 'zart.patch:';
 
@@ -124,10 +128,13 @@ export class CallSequence {
 export function describeCall(name: string): string {
   if (name === 'zart.sleep') return 'a durable sleep';
   if (name === 'zart.child') return 'a startChild() call';
+  if (name === childBatchName) return 'a startChildren() call';
   if (name === 'zart.now') return 'a now() call';
   if (name === 'zart.randomUUID') return 'a randomUUID() call';
   if (name.startsWith('zart.event:')) return `a wait for event "${name.slice('zart.event:'.length)}"`;
   if (name.startsWith('zart.child-result:')) return `a wait for child "${name.slice('zart.child-result:'.length)}"`;
+  if (name.startsWith(childBatchResultsPrefix))
+    return `a wait for the children of batch "${name.slice(childBatchResultsPrefix.length)}"`;
   if (name.startsWith(patchMarkerPrefix)) return `patch "${name.slice(patchMarkerPrefix.length)}"`;
   return `a call of step "${name}"`;
 }

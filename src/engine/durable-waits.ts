@@ -24,8 +24,8 @@ import { suspendRun } from '../storage/sql/suspend-run';
 import type { ExecutionCore } from './execution-core';
 import type { PendingWait } from './run-parking';
 
-// How often a parent parked on a child looks at it again without being woken.
-const childRecheckMs = 5_000;
+/** How often a parent parked on a child (or a batch of children) looks again without being woken. */
+export const childRecheckMs = 5_000;
 
 /** A durable call as its checkpoint names it. */
 interface DurableCall {
@@ -36,8 +36,8 @@ interface DurableCall {
   argsHash: string | null;
 }
 
-// The outcome of a durable call that ran nothing of its own (a wait's end, a refused child).
-function recordOutcome(
+/** The outcome of a durable call that ran nothing of its own (a wait's end, a refused child). */
+export function recordOutcome(
   run: ExecutionCore,
   call: DurableCall,
   outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>,
@@ -226,9 +226,11 @@ export async function waitUntilWake(
   await park(run, { key, waitingFor, wakeInMs, inProcess: false });
 }
 
-// Blocks this call until the run parks (with every other wait in flight) and stops here, or
-// until the run is stopped otherwise (cancelled, past its deadline, lease lost).
-async function park(run: ExecutionCore, wait: PendingWait): Promise<never> {
+/**
+ * Blocks this call until the run parks (with every other wait in flight) and stops here, or
+ * until the run is stopped otherwise (cancelled, past its deadline, lease lost).
+ */
+export async function park(run: ExecutionCore, wait: PendingWait): Promise<never> {
   run.parking.block(wait);
   try {
     await stopped(run);
@@ -260,6 +262,7 @@ export async function parkOn(run: ExecutionCore, waits: PendingWait[]): Promise<
     recheckMs: rechecks.length > 0 ? Math.min(...rechecks) : null,
     events: waits.flatMap((wait) => (wait.event === undefined ? [] : [wait.event])),
     children: waits.flatMap((wait) => (wait.childId === undefined ? [] : [wait.childId])),
+    batches: waits.flatMap((wait) => (wait.batchKey === undefined ? [] : [wait.batchKey])),
   };
   try {
     const { parked, woken } = await retryOnDisconnect(() => suspendRun(db, run.lease, suspension), run.signal);

@@ -3,14 +3,20 @@
 // (call-sequence.ts, argument hashes), no step body runs, nothing is written. A call the history
 // does not have yet is where the recorded run stopped: that branch of run() waits there forever.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
+import { contextStorage, type RunScope, type StartedChildBatch, type StepPolicy } from '../context/run-context';
 import { NonDeterminismError } from '../errors';
 import type { AnyClass } from '../registry/declarations';
 import type { WorkflowRegistry, RegisteredWorkflow } from '../registry/workflow-registry';
 import type { RunHistory, RunHistoryCall } from '../client/run-history';
 import type { ValueSerializer } from '../serialization/value-serializer';
 import { hashArguments } from './argument-hash';
-import { CallSequence, describeCall, patchMarkerPrefix } from './call-sequence';
+import {
+  CallSequence,
+  childBatchName,
+  childBatchResultsPrefix,
+  describeCall,
+  patchMarkerPrefix,
+} from './call-sequence';
 
 /** @internal How a replay of a history ended. */
 export interface HistoryReplayEnd {
@@ -193,6 +199,29 @@ export class HistoryReplay implements RunScope {
       const { recorded } = this.next(`zart.child-result:${childId}`);
       if (!recorded) return this.end<unknown>();
       return this.outcome<unknown>(recorded);
+    });
+  }
+
+  startChildren(
+    workflow: AnyClass | string,
+    inputs: readonly unknown[],
+    ids: readonly string[] | undefined,
+  ): Promise<StartedChildBatch> {
+    return this.tracked(async () => {
+      const definition = this.registry.get(workflow);
+      const { key, recorded } = this.next(childBatchName);
+      if (!recorded) return this.end<StartedChildBatch>();
+      const argsHash = hashArguments(this.serializer, [definition.name, inputs, ids ?? null]);
+      this.sameArguments(key, childBatchName, recorded, argsHash);
+      return { key, ids: this.outcome<string[]>(recorded) };
+    });
+  }
+
+  awaitChildren(batch: StartedChildBatch): Promise<unknown[]> {
+    return this.tracked(async () => {
+      const { recorded } = this.next(`${childBatchResultsPrefix}${batch.key}`);
+      if (!recorded) return this.end<unknown[]>();
+      return this.outcome<unknown[]>(recorded);
     });
   }
 

@@ -3,7 +3,7 @@
 // (step-call.ts, durable-waits.ts), and finally recording the outcome. Every write is fenced on
 // the lease this worker holds.
 import { setMaxListeners } from 'node:events';
-import { contextStorage, type RunScope, type StepPolicy } from '../context/run-context';
+import { contextStorage, type RunScope, type StartedChildBatch, type StepPolicy } from '../context/run-context';
 import { hashArguments } from './argument-hash';
 import { CallSequence, patchMarkerPrefix, type CallPosition } from './call-sequence';
 import {
@@ -28,6 +28,7 @@ import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { retryRun } from '../storage/sql/reset-run';
+import { startChildBatch, takeBatchOutcomes } from './child-batches';
 import { parkOn, sleepDurably, startChildOnce, takeChildOutcome, takeEvent } from './durable-waits';
 import type { ExecutionCore, ExecutionServices } from './execution-core';
 import { retryDelay } from './retry-policy';
@@ -283,6 +284,18 @@ export class RunExecution implements RunScope, ExecutionCore {
 
   awaitChild(childId: string): Promise<unknown> {
     return this.tracked(() => takeChildOutcome(this, childId));
+  }
+
+  startChildren(
+    workflow: AnyClass | string,
+    inputs: readonly unknown[],
+    ids: readonly string[] | undefined,
+  ): Promise<StartedChildBatch> {
+    return this.tracked(() => startChildBatch(this, workflow, inputs, ids));
+  }
+
+  awaitChildren(batch: StartedChildBatch): Promise<unknown[]> {
+    return this.tracked(() => takeBatchOutcomes(this, batch));
   }
 
   // A marker in the history means the run took the patch; no marker where the history goes on

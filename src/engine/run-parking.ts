@@ -6,12 +6,14 @@
 export interface PendingWait {
   /** Its checkpoint key: the wake time stored there (a sleep, a back-off, an event timeout) bounds the wait. */
   readonly key: string;
-  /** What the wait is for, as recorded on the parked run: 'sleep', 'retry', 'event:<name>', 'child:<id>'. */
+  /** What the wait is for, as recorded on the parked run: 'sleep', 'retry', 'event:<name>', 'child:<id>', 'children:<batch key>'. */
   readonly waitingFor: string;
   /** The event whose arrival ends the wait. */
   readonly event?: string;
   /** The child whose finish ends the wait. */
   readonly childId?: string;
+  /** The batch of children (startChildren's checkpoint key) whose last finish ends the wait. */
+  readonly batchKey?: string;
   /** Milliseconds to its wake time; Infinity when only an event or a child ends it. */
   readonly wakeInMs: number;
   /** A wait that should look again after this long even if nothing wakes it. */

@@ -1,7 +1,15 @@
 // Type-level test, compiled by `npm run typecheck`: a workflow whose run() takes no input is
 // started (and started as a child) without an input argument, while one that takes input still
 // requires it. Each `@ts-expect-error` fails the compile if the line it guards compiles.
-import { Workflow, Zart, startChild, type WorkflowHandle, type ChildHandle } from 'zart';
+import {
+  Workflow,
+  Zart,
+  startChild,
+  startChildren,
+  type WorkflowHandle,
+  type ChildHandle,
+  type ChildBatch,
+} from 'zart';
 
 @Workflow()
 export class NightlyReport {
@@ -53,4 +61,16 @@ export async function children(): Promise<void> {
   // @ts-expect-error Charge takes an input: it cannot be left out.
   await startChild(Charge);
   void child;
+}
+
+export async function batches(): Promise<void> {
+  const charges: ChildBatch<string> = await startChildren(Charge, [{ amountCents: 5 }, { amountCents: 6 }]);
+  const outputs: string[] = await charges.results();
+  await startChildren(Charge, [{ amountCents: 5 }], { ids: ['charge-5'] });
+  const reports: Array<{ rows: number }> = await (await startChildren(NightlyReport, [undefined, undefined])).results();
+  // @ts-expect-error each input must have Charge's shape.
+  await startChildren(Charge, [{ amount: 5 }]);
+  // @ts-expect-error the outputs are strings.
+  const wrong: number[] = await charges.results();
+  void [outputs, reports, wrong];
 }

@@ -43,6 +43,8 @@ export class RunEntity {
   deduplicationKey!: string | null;
   /** The tick's time for a run a schedule started, else null. */
   scheduledAt!: Date | null;
+  /** For a child started by startChildren(): the parent's checkpoint key of that call, else null. */
+  batchKey!: string | null;
 }
 
 // An EntitySchema rather than decorators: decorators would register the entity in TypeORM's global
@@ -79,6 +81,7 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     partitionKey: { name: 'partition_key', type: 'text', nullable: true },
     deduplicationKey: { name: 'deduplication_key', type: 'text', nullable: true },
     scheduledAt: { name: 'scheduled_at', type: 'timestamptz', nullable: true },
+    batchKey: { name: 'batch_key', type: 'text', nullable: true },
   },
   indices: [
     // The claim statement reads these two partial indexes (see storage/sql/claim-runs.ts): runs
@@ -94,6 +97,13 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     { name: 'runs_parent_idx', columns: ['parentId'], where: 'parent_id IS NOT NULL' },
     // The claim of a limited queue counts its running runs, per partition (storage/sql/claim-queue-runs.ts).
     { name: 'runs_queue_running_idx', columns: ['queue', 'partitionKey'], where: `status = 'running'` },
+    // The unfinished children of each batch: a finishing child looks here for siblings left
+    // (storage/sql/finish-run.ts), and a parent parking on a batch for children left (wake-if-wait-over.ts).
+    {
+      name: 'runs_batch_unfinished_idx',
+      columns: ['parentId', 'batchKey', 'status'],
+      where: `batch_key IS NOT NULL AND status IN ('pending', 'running', 'waiting')`,
+    },
     // At most one live run per (workflow, de-duplication key): races are settled by this index.
     {
       name: 'runs_deduplication_idx',

@@ -33,7 +33,11 @@ WITH RECURSIVE tree AS (
 ), parents AS (
   -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
   UPDATE ${t.runs} p
-  SET available_at = CASE WHEN p.status = 'waiting' AND 'child:' || c.id = ANY(string_to_array(p.waiting_for, E'\\n'))
+  -- A parent waiting on the child's batch is woken too: it reads the batch again, and parks again
+  -- if other children of the batch are left.
+  SET available_at = CASE WHEN p.status = 'waiting'
+                               AND ('child:' || c.id = ANY(string_to_array(p.waiting_for, E'\\n'))
+                                    OR 'children:' || child.batch_key = ANY(string_to_array(p.waiting_for, E'\\n')))
                           THEN now() ELSE p.available_at END
   FROM cancelled c JOIN ${t.runs} child ON child.id = c.id, locked
   -- A parent cancelled by this same statement is left to the cancelled CTE (one update per row).

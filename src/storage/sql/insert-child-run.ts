@@ -39,8 +39,8 @@ LEFT JOIN ${t.runs} existing ON existing.id = $7 AND NOT EXISTS (SELECT 1 FROM c
 export type ChildStart =
   { started: true } | { started: false; existingWorkflow: string; existingParent: string | null };
 
-/** The parent's checkpoint that records the child's id. */
-interface ChildStartCheckpoint {
+/** The parent's checkpoint that records the child's id (or, for startChildren, the batch's ids). */
+export interface ChildStartCheckpoint {
   key: string;
   seq: number;
   sequential: boolean;

@@ -37,6 +37,8 @@ export interface Suspension {
   /** Events and children whose arrival or finish ends the wait: checked after parking. */
   events: readonly string[];
   children: readonly string[];
+  /** Batches of children (startChildren's checkpoint keys) whose last finish ends the wait. */
+  batches: readonly string[];
 }
 
 /** Returns whether the run was parked (false: the lease was lost, nothing written) and whether it was woken at once. */
@@ -55,8 +57,9 @@ export async function suspendRun(
       wait.recheckMs,
     ]);
     if (rowCount !== 1) return { parked: false, woken: false };
-    if (wait.events.length === 0 && wait.children.length === 0) return { parked: true, woken: false };
-    const woken = await query(db.sql(wakeSql), [lease.runId, wait.events, wait.children]);
+    if (wait.events.length === 0 && wait.children.length === 0 && wait.batches.length === 0)
+      return { parked: true, woken: false };
+    const woken = await query(db.sql(wakeSql), [lease.runId, wait.events, wait.children, wait.batches]);
     return { parked: true, woken: woken.rowCount === 1 };
   });
 }
