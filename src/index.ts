@@ -69,6 +69,7 @@ export {
   RunNotFoundError,
   RunIdConflictError,
   RunDeduplicatedError,
+  UnknownQueueError,
   InvalidRunStateError,
   NotInWorkflowError,
   NonDeterminismError,
