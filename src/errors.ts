@@ -134,6 +134,27 @@ export class RunDeduplicatedError extends ZartError {
 }
 named(RunDeduplicatedError, 'RunDeduplicatedError');
 
+/**
+ * `startWorkflow()` or `startChild()` named a queue this process does not know (nothing was
+ * written): the run would wait for a worker that may never serve that queue.
+ */
+export class UnknownQueueError extends ZartError {
+  readonly queue: string;
+  /** The queues a run may be started in from this process. */
+  readonly knownQueues: readonly string[];
+
+  constructor(queue: string, knownQueues: readonly string[]) {
+    super(
+      'ZART_UNKNOWN_QUEUE',
+      `No queue named ${JSON.stringify(queue)} is known to this process (known: ${knownQueues.join(', ')}), so no run was started. ` +
+        `Pick one of those, or declare the queue in new Zart({ queues: { ${JSON.stringify(queue)}: {} } }) here and in the workers that serve it.`,
+    );
+    this.queue = queue;
+    this.knownQueues = knownQueues;
+  }
+}
+named(UnknownQueueError, 'UnknownQueueError');
+
 /** A function that needs a running workflow (`currentRun`, `currentStep`) was called outside one. */
 export class NotInWorkflowError extends ZartError {
   constructor(fn: string) {

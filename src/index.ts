@@ -72,6 +72,7 @@ export {
   RunNotFoundError,
   RunIdConflictError,
   RunDeduplicatedError,
+  UnknownQueueError,
   InvalidRunStateError,
   NotInWorkflowError,
   NonDeterminismError,

@@ -31,6 +31,7 @@ import {
 import type { WorkflowClass, WorkflowOutput, WorkflowStartArguments } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { resolveRunPlacement, type RunPlacementOptions } from '../queues/resolve-run-placement';
+import { knownQueues, resolveRunQueue } from '../queues/resolve-run-queue';
 import { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { EventEntity, RunEntity, runStatuses, StepCheckpointEntity, type RunStatus } from '../storage/entities';
@@ -85,6 +86,12 @@ export interface StartWorkflowOptions extends RunPlacementOptions {
   /** The run id and idempotency key: starting again with the same id returns the same run. Default: a UUID. */
   id?: string | undefined;
   /**
+   * The queue of this run instead of its workflow's `@Workflow({ queue })`: its limits apply, and
+   * only workers serving it claim the run. A queue this process does not know throws
+   * UnknownQueueError (nothing is written).
+   */
+  queue?: string | undefined;
+  /**
    * Insert the run in the caller's transaction (a TypeORM EntityManager of it): the run exists
    * if and only if the transaction commits, and workers are woken at the commit.
    */
@@ -103,6 +110,8 @@ export class ZartClient {
   protected wakeUps: WakeUpPublisher | undefined;
   /** Starts outside a caller's transaction, group-committed (sql/insert-runs.ts). */
   private starts: GroupCommit<StartingRun, number | null> | undefined;
+  /** @internal The queues startWorkflow() and startChild() accept (resolve-run-queue.ts). */
+  protected knownQueues: ReadonlySet<string> = new Set();
   private closing = new AbortController();
   /** The one start of this instance: concurrent start() calls share it; a failed one is forgotten. */
   private starting: Promise<void> | undefined;
@@ -163,6 +172,8 @@ export class ZartClient {
     // Every pending result() waits on this signal: any number of them may be in flight.
     setMaxListeners(0, this.closing.signal);
     this.registry = WorkflowRegistry.compile(this.options.version);
+    const served = this.options.worker ? this.options.worker.queues : [];
+    this.knownQueues = knownQueues(this.options.queues, served, this.registry);
     const db = await ZartDatabase.open(this.options.connection, this.options.schema);
     try {
       if (this.options.migrate) {
@@ -237,6 +248,12 @@ export class ZartClient {
     const id = options.id ?? randomUUID();
     checkRunId(id, 'startWorkflow({ id })');
     const placement = resolveRunPlacement(options, 'startWorkflow(workflow, input, options)');
+    const queue = resolveRunQueue(
+      options.queue,
+      definition.queue,
+      this.knownQueues,
+      'startWorkflow(workflow, input, options)',
+    );
     const prepared = await prepareInput(definition, input);
     const { serializer } = this.options;
     const encoded = serializer.encode(prepared, `the input of workflow "${definition.name}"`);
@@ -245,7 +262,7 @@ export class ZartClient {
       id,
       workflow: definition.name,
       version: definition.version,
-      queue: definition.queue,
+      queue,
       input: stored,
       timeoutMs: definition.timeoutMs,
     };
@@ -269,7 +286,7 @@ export class ZartClient {
     // In the caller's transaction the run may yet roll back: counted all the same, as started here.
     if (result.inserted) metrics?.runStarted(definition.name);
     // In the caller's transaction, the NOTIFY sent with the insert wakes workers at commit.
-    if (result.inserted && !options.manager) this.runStarted(id, result.startsInMs);
+    if (result.inserted && !options.manager) this.runStarted(id, queue, result.startsInMs);
     return this.getHandle(id, definition.name);
   }
 
@@ -694,7 +711,7 @@ export class ZartClient {
    * @internal Called after a new run row is committed: wake the workers (coalesced per tick). A
    * delayed run is found by the workers' poll (and by this process's timer, see Zart).
    */
-  protected runStarted(_id: string, _startsInMs: number): void {
+  protected runStarted(_id: string, _queue: string, _startsInMs: number): void {
     void this.wakeUps?.publish();
   }
 

@@ -59,6 +59,7 @@ export class Zart extends ZartClient {
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
         registry: this.registry!,
+        knownQueues: this.knownQueues,
         testHooks: this.testHooks(),
         metrics: this.options.metrics,
         tracing: this.options.tracing,
@@ -127,16 +128,17 @@ export class Zart extends ZartClient {
    * @internal A run started here starts here at once when the worker has room; else wake others.
    * A delayed run wakes this worker when it is due (other workers find it at their poll).
    */
-  protected override runStarted(id: string, startsInMs: number): void {
+  protected override runStarted(id: string, queue: string, startsInMs: number): void {
     if (startsInMs > 0) {
       this.worker?.wakeAfter(startsInMs);
       return;
     }
-    if (this.worker?.hasCapacity) {
+    // A run of a queue this worker does not serve (say, started with { queue }) is for the others.
+    if (this.worker?.hasCapacity && this.worker.serves(queue)) {
       const claimed = this.worker.claimSoon();
       this.claimsOfStarts.set(id, claimed);
       void claimed.then(() => this.claimsOfStarts.delete(id));
-    } else super.runStarted(id, startsInMs);
+    } else super.runStarted(id, queue, startsInMs);
   }
 
   /**

@@ -53,6 +53,11 @@ export async function waitForEvent<T = unknown>(name: string, options: WaitForEv
 export interface StartChildOptions {
   /** The child's run id. Default: derived from the parent's id and the call, the same on every replay. */
   id?: string | undefined;
+  /**
+   * The child's queue instead of its workflow's `@Workflow({ queue })`. A queue this process does
+   * not know throws UnknownQueueError into the workflow (no child is started).
+   */
+  queue?: string | undefined;
 }
 
 /** A child run started with `startChild()`. */
@@ -76,7 +81,7 @@ export async function startChild<W extends WorkflowClass<never, unknown>>(
   const run = runOf('startChild');
   checkCallOptions(options, 'startChild(workflow, input, options)', "{ id: 'child-1' }");
   if (options.id !== undefined) checkRunId(options.id, 'startChild({ id })');
-  const id = await run.startChild(workflow, input, options.id);
+  const id = await run.startChild(workflow, input, options.id, options.queue);
   return {
     id,
     result: async () => (await runOf('result').awaitChild(id)) as WorkflowOutput<W>,

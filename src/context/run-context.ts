@@ -61,8 +61,13 @@ export interface RunScope extends RunInfo {
   sleep(durationMs: number): Promise<void>;
   /** A durable wait for an event sent to this run; null: no timeout. */
   waitForEvent(event: string, timeoutMs: number | null): Promise<unknown>;
-  /** Starts a child run exactly once; resolves with its id. */
-  startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string>;
+  /** Starts a child run exactly once (in `queue`, else its workflow's); resolves with its id. */
+  startChild(
+    workflow: AnyClass | string,
+    input: unknown,
+    id: string | undefined,
+    queue: string | undefined,
+  ): Promise<string>;
   /** A durable wait for a child run's outcome. */
   awaitChild(childId: string): Promise<unknown>;
   /** Starts a batch of child runs exactly once, in one durable call; `ids` undefined: derived ids. */

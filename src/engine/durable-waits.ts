@@ -10,6 +10,7 @@ import {
   WorkflowFailedError,
 } from '../errors';
 import type { StoredTraceContext } from '../observability/trace-context';
+import { resolveRunQueue } from '../queues/resolve-run-queue';
 import type { AnyClass } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import { retryOnDisconnect } from '../storage/reconnect';
@@ -111,9 +112,13 @@ export async function startChildOnce(
   workflow: AnyClass | string,
   input: unknown,
   id: string | undefined,
+  queue: string | undefined,
 ): Promise<string> {
-  const { db, serializer, registry, wakeUps, metrics } = run.services;
+  const { db, serializer, registry, wakeUps, metrics, knownQueues } = run.services;
   const definition = registry.get(workflow);
+  // Checked before the call takes its key, so a replay fails at the same place. The queue is left
+  // out of the argument hash: runs started before the option existed replay unchanged.
+  const childQueue = resolveRunQueue(queue, definition.queue, knownQueues, 'startChild(workflow, input, options)');
   const name = 'zart.child';
   const { key, seq, sequential } = run.nextCall(name);
   const argsHash = run.hashArguments([definition.name, input, id ?? null]);
@@ -129,7 +134,7 @@ export async function startChildOnce(
     id: childId,
     workflow: definition.name,
     version: definition.version,
-    queue: definition.queue,
+    queue: childQueue,
     input: await serializer.store(serializer.encode(prepared, `the input of child workflow "${definition.name}"`), {
       runId: childId,
       stepKey: null,

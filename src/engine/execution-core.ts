@@ -37,6 +37,8 @@ export interface ExecutionServices {
   onSuspended: (wakeInMs: number) => void;
   /** The workflows children may be started from. */
   registry: WorkflowRegistry;
+  /** The queues a child may be started in (resolve-run-queue.ts). */
+  knownQueues: ReadonlySet<string>;
   /** Only in a zart/testing environment: a skipped clock and crash points. */
   testHooks?: TestHooks | undefined;
   /** Undefined when metrics are off. */

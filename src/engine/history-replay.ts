@@ -183,7 +183,13 @@ export class HistoryReplay implements RunScope {
     });
   }
 
-  startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
+  // The child's queue is not part of the call's identity (see durable-waits.ts): not checked here.
+  startChild(
+    workflow: AnyClass | string,
+    input: unknown,
+    id: string | undefined,
+    _queue: string | undefined,
+  ): Promise<string> {
     return this.tracked(async () => {
       const definition = this.registry.get(workflow);
       const name = 'zart.child';

@@ -278,8 +278,13 @@ export class RunExecution implements RunScope, ExecutionCore {
     return this.tracked(() => takeEvent(this, event, timeoutMs));
   }
 
-  startChild(workflow: AnyClass | string, input: unknown, id: string | undefined): Promise<string> {
-    return this.tracked(() => startChildOnce(this, workflow, input, id));
+  startChild(
+    workflow: AnyClass | string,
+    input: unknown,
+    id: string | undefined,
+    queue: string | undefined,
+  ): Promise<string> {
+    return this.tracked(() => startChildOnce(this, workflow, input, id, queue));
   }
 
   awaitChild(childId: string): Promise<unknown> {

@@ -105,6 +105,11 @@ export class Worker {
     this.renewTimer.unref();
   }
 
+  /** Whether this worker claims runs of `queue`. */
+  serves(queue: string): boolean {
+    return this.options.queues.includes(queue);
+  }
+
   /** Whether this worker is executing the run now. */
   isExecuting(runId: string): boolean {
     return this.executionsOf(runId).length > 0;

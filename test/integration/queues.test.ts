@@ -1,13 +1,20 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   ConfigurationError,
   RunDeduplicatedError,
+  UnknownQueueError,
   Workflow,
   Zart,
+  createZartHttpHandler,
   currentRun,
+  startChild,
   step,
   type ZartOptions,
 } from '../../src';
+import { main } from '../../src/cli/main';
+import { silentLogger } from '../support/silent-logger';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -49,6 +56,21 @@ class HoldToo {
   async run(input: { label: string }): Promise<string> {
     while (!released.has(input.label) && !currentRun().signal.aborted) await delay(20);
     return input.label;
+  }
+}
+
+// Its own queue, served only by the process a test starts for it: the queue a child may be
+// started in is the executing process's business (its known queues).
+@Workflow({ name: 'queues-parent', queue: 'per-run-parents' })
+class Parent {
+  async run(input: { childQueue: string }): Promise<string> {
+    try {
+      const child = await startChild(Record, { label: `child in ${input.childQueue}` }, { queue: input.childQueue });
+      return await child.result();
+    } catch (error) {
+      if (error instanceof UnknownQueueError) return `refused ${error.queue}; known: ${error.knownQueues.join(' ')}`;
+      throw error;
+    }
   }
 }
 
@@ -259,6 +281,95 @@ describe('queues', () => {
     expect(await handle.status()).toBe('pending');
     await startZart({ queues: { 'served-later': { concurrency: 1 } } });
     expect(await handle.result({ timeout: '30s' })).toBe('served');
+  });
+
+  it('start a run in the queue given at its start instead of its workflow’s, claimed and listed under that queue', async () => {
+    // Serves 'default', Record's own queue: it must not take the run.
+    await startZart();
+    // Polls once an hour: only the wake-up of the start below makes it claim the run.
+    await startZart({ worker: { queues: ['per-run-bulk'], pollInterval: '1h' } });
+    // A process with free capacity that does not serve the run's queue wakes those that do.
+    const starter = await startZart({ queues: { 'per-run-bulk': {} }, worker: { queues: ['default'] } });
+    const handle = await starter.startWorkflow(Record, { label: 'moved' }, { queue: 'per-run-bulk' });
+    expect(await handle.result({ timeout: '30s' })).toBe('moved');
+    expect((await starter.getRun(handle.id)).queue).toBe('per-run-bulk');
+
+    const listed = await starter.listRuns({ queue: 'per-run-bulk' });
+    expect(listed.map((run) => run.id)).toEqual([handle.id]);
+    expect(
+      (await starter.listRuns({ queue: 'default', workflow: 'queues-record' })).map((run) => run.id),
+    ).not.toContain(handle.id);
+    let out = '';
+    const code = await main(['--database-url', db.url, 'runs', 'list', '--queue', 'per-run-bulk', '--json'], {
+      out: (text) => void (out += text),
+      err: () => undefined,
+      colour: false,
+    });
+    expect(code).toBe(0);
+    expect((JSON.parse(out) as { runs: Array<{ id: string }> }).runs.map((run) => run.id)).toEqual([handle.id]);
+    const handler = createZartHttpHandler(starter, { auth: 'none', logger: silentLogger });
+    const server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/api/runs?queue=per-run-bulk`);
+      const body = (await response.json()) as { runs: Array<{ id: string; queue: string }> };
+      expect(body.runs.map((run) => [run.id, run.queue])).toEqual([[handle.id, 'per-run-bulk']]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('hold a run started in a limited queue to that queue’s limits, whatever its workflow’s queue', async () => {
+    const zart = await startZart({ queues: { 'per-run-single': { concurrency: 1 } }, worker: { concurrency: 5 } });
+    const first = await zart.startWorkflow(Hold, { label: 'single-1' }, { queue: 'per-run-single' });
+    const second = await zart.startWorkflow(Hold, { label: 'single-2' }, { queue: 'per-run-single' });
+    await waitFor(async () => (await first.status()) === 'running');
+    // Every worker of this file has free capacity and serves Hold's own queue, 'default'.
+    await delay(300);
+    expect(await second.status()).toBe('pending');
+    released.add('single-1');
+    expect(await first.result({ timeout: '30s' })).toBe('single-1');
+    released.add('single-2');
+    expect(await second.result({ timeout: '30s' })).toBe('single-2');
+  });
+
+  it('refuse a start in a queue this process does not know, saying which it knows, and write nothing', async () => {
+    const zart = await startZart({ queues: { 'per-run-single': { concurrency: 1 } } });
+    const error = await zart
+      .startWorkflow(Record, { label: 'typo' }, { id: 'per-run-typo', queue: 'per-run-singel' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownQueueError);
+    expect(error).toMatchObject({ code: 'ZART_UNKNOWN_QUEUE', queue: 'per-run-singel' });
+    // 'default', the declared queues, and the queues of the registered workflows.
+    expect((error as UnknownQueueError).knownQueues).toEqual(
+      expect.arrayContaining(['default', 'per-run-single', 'one-at-a-time', 'per-run-parents']),
+    );
+    expect((error as Error).message).toContain('known: ');
+    expect((error as Error).message).toContain('per-run-single');
+    for (const queue of ['', 42]) {
+      const bad = await zart.startWorkflow(Record, { label: 'bad' }, { queue } as never).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(ConfigurationError);
+      expect((bad as Error).message).toContain('queue must be the non-empty name of a queue');
+    }
+    const { rows } = await db.sql.query("SELECT count(*)::int AS n FROM zart.runs WHERE id = 'per-run-typo'");
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('start a child in the queue given to startChild(), and refuse one its process does not know', async () => {
+    const zart = await startZart({
+      queues: { 'per-run-children': {} },
+      worker: { queues: ['per-run-parents', 'per-run-children'] },
+    });
+    const parent = await zart.startWorkflow(Parent, { childQueue: 'per-run-children' });
+    expect(await parent.result({ timeout: '30s' })).toBe('child in per-run-children');
+    const [child] = await zart.listRuns({ parentId: parent.id });
+    expect(child).toMatchObject({ workflow: 'queues-record', queue: 'per-run-children', status: 'completed' });
+
+    const refused = await zart.startWorkflow(Parent, { childQueue: 'per-run-nowhere' });
+    expect(await refused.result({ timeout: '30s' })).toMatch(/^refused per-run-nowhere; known: .*per-run-children/);
+    expect(await zart.listRuns({ parentId: refused.id })).toEqual([]);
   });
 
   it('never run more than the concurrency of a queue at once in one process', async () => {

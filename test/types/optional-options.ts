@@ -108,6 +108,7 @@ export const retry: Omit<Required<RetryPolicy>, 'maxAttempts'> = {
 export const startOptions: Required<Omit<StartWorkflowOptions, 'manager'>> & StartWorkflowOptions = {
   id: undefined,
   manager: undefined,
+  queue: undefined,
   priority: undefined,
   partitionKey: undefined,
   deduplicationKey: undefined,
@@ -131,7 +132,7 @@ export const listOptions: Required<ListRunsOptions> = {
 };
 export const deleteOptions: Required<DeleteFinishedRunsOptions> = { olderThan: '30d', batchSize: undefined };
 export const waitOptions: Required<WaitForEventOptions> = { timeout: undefined };
-export const childOptions: Required<StartChildOptions> = { id: undefined };
+export const childOptions: Required<StartChildOptions> = { id: undefined, queue: undefined };
 export const testDatabaseOptions: Required<CreateTestDatabaseOptions> = { serverUrl: undefined };
 export const embeddedOptions: Required<EmbeddedPostgresOptions> = {
   dataDir: undefined,

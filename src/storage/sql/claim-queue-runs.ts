@@ -11,8 +11,9 @@ import { claimAssignments, claimedRunColumns, type ClaimedRun } from './claim-ru
 // expired (its process may still execute it until the takeover). Parked runs are `waiting` and
 // free their slot. A takeover of an expired lease moves no run into `running`, so it needs no room.
 // A rate limit counts first starts (a run's first claim), logged in queue_starts with the claim
-// statement's own timestamp; the log is pruned to the last period as it goes. statement_timestamp()
-// rather than now(): now() is when the transaction began, before the wait for the lock.
+// statement's own timestamp; the log is pruned to the last window as it goes. statement_timestamp()
+// rather than now(): now() is when the transaction began, before the wait for the lock. The window
+// ($9) is the period plus 1 ms and open at its far end: see rateWindowMs.
 // The head of the queue is read through runs_claimable_idx in claim order, skipping partitions
 // that are full; runs_queue_running_idx counts the running ones. Runs without a partition key
 // form the partition '' (an empty key is refused at the start), so partitions join by equality.
@@ -25,7 +26,7 @@ WITH running AS (
 ), recent_starts AS (
   SELECT count(*)::int AS n, min(started_at) AS oldest FROM ${t.queueStarts}
   WHERE $8::int IS NOT NULL AND queue = $2
-    AND started_at >= statement_timestamp() - make_interval(secs => $9::double precision / 1000)
+    AND started_at > statement_timestamp() - make_interval(secs => $9::double precision / 1000)
 ), room AS (
   SELECT greatest(0, least($4::int, coalesce($7::int - (SELECT count(*)::int FROM running), $4::int))) AS runs,
          coalesce($8::int - (SELECT n FROM recent_starts), $4::int) AS starts
@@ -83,7 +84,7 @@ WITH running AS (
 ), pruned AS (
   DELETE FROM ${t.queueStarts}
   WHERE $8::int IS NOT NULL AND queue = $2
-    AND started_at < statement_timestamp() - make_interval(secs => $9::double precision / 1000)
+    AND started_at <= statement_timestamp() - make_interval(secs => $9::double precision / 1000)
 )
 SELECT coalesce((SELECT json_agg(claimed) FROM claimed), '[]'::json) AS runs,
        -- When the rate limit held a start back: milliseconds until the oldest start leaves the window.
@@ -95,6 +96,16 @@ SELECT coalesce((SELECT json_agg(claimed) FROM claimed), '[]'::json) AS runs,
         FROM recent_starts) AS "nextStartInMs"`;
 
 const lockSql = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))';
+
+// The rate limit must hold for the start times users read, and those are milliseconds (Date, JSON):
+// two starts 1000.4 ms apart by the database clock read as 1000 ms apart, inside one closed
+// 1-second window. So a start counts until 1 ms past its period: starts fewer than period + 1 ms
+// apart share a window, which covers every pair whose times rounded down to the millisecond are at
+// most a period apart. This was the rate-limit test's overshoot (issue 12): exact windows of the
+// database's microseconds never held more than the limit, windows of the millisecond times did when
+// a claim came less than 1 ms after a window reopened. It costs a period 1 ms longer.
+const reportedTimeResolutionMs = 1;
+const rateWindowMs = (periodMs: number): number => periodMs + reportedTimeResolutionMs;
 
 // How far past the head of the queue a claim looks for runs of partitions that have room. A larger
 // backlog of one partition ahead of the others only makes the claims smaller, never wrong.
@@ -134,7 +145,7 @@ export async function claimQueueRuns(
         claim.executing,
         queue.concurrency,
         queue.rateLimit?.limit ?? null,
-        queue.rateLimit?.periodMs ?? null,
+        queue.rateLimit ? rateWindowMs(queue.rateLimit.periodMs) : null,
         queue.partitionConcurrency,
         Math.max(headScanRows, claim.limit),
         claim.versions,
