@@ -1,4 +1,4 @@
-import { Workflow, sleep, step, waitForEvent } from '../../src';
+import { Workflow, sleep, startChild, step, waitForEvent } from '../../src';
 import { replayHistory } from '../../src/testing';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
@@ -50,7 +50,55 @@ class Detour {
   }
 }
 
+// Child a finishes only when it gets the event 'go', child b at once.
+@Workflow({ name: 'gated-child' })
+class GatedChild {
+  async run(tag: string): Promise<string> {
+    if (tag === 'a') await waitForEvent('go');
+    return `child ${tag}`;
+  }
+}
+
+// Each branch awaits its child's result (the parent parks), then calls the argument-less 'after'.
+@Workflow({ name: 'two-children' })
+class TwoChildren {
+  async run(): Promise<string[][]> {
+    const branches = await Promise.all(
+      ['a', 'b'].map(async (tag) => {
+        const child = await startChild(GatedChild, tag, { id: `gated-${tag}` });
+        const result = String(await child.result());
+        return [result, await step('after', () => `${tag} after`)];
+      }),
+    );
+    await step('hold', async () => {
+      if (holding) await new Promise(() => undefined);
+    });
+    return branches;
+  }
+}
+
 describe('replaying concurrent calls in the order they completed', () => {
+  it('hands child results that arrived in later executions back in the order they arrived', async () => {
+    holding = true;
+    const first = await db.zart();
+    await first.startWorkflow(TwoChildren, undefined, { id: 'children-1' });
+    // b's result arrives first: b's call of 'after' is after#0.
+    await waitFor(async () => (await first.getSteps('children-1')).some((s) => s.key === 'after#0'));
+    await first.sendEvent('gated-a', 'go', null);
+    await waitFor(async () => (await first.getSteps('children-1')).some((s) => s.key === 'after#1'));
+    const outputs = Object.fromEntries((await first.getSteps('children-1')).map((s) => [s.key, s.output]));
+    expect([outputs['after#0'], outputs['after#1']]).toEqual(['b after', 'a after']);
+    await first.shutdown({ drain: 0 });
+
+    holding = false;
+    const second = await db.zart();
+    expect(await second.getHandle('children-1').result({ timeout: '30s' })).toEqual([
+      ['child a', 'a after'],
+      ['child b', 'b after'],
+    ]);
+    await second.shutdown({ drain: 0 });
+  });
+
   it('keeps the winner of a race between an event wait and a sleep, though both are stored', async () => {
     holding = true;
     const first = await db.zart();
