@@ -5,6 +5,7 @@ import { CrashRecoveries1764200000000 } from './1764200000000-crash-recoveries';
 import { Queues1764300000000 } from './1764300000000-queues';
 import { Schedules1764400000000 } from './1764400000000-schedules';
 import { CallOrderAndVersions1764500000000 } from './1764500000000-call-order-and-versions';
+import { CompletionOrder1764600000000 } from './1764600000000-completion-order';
 import { ChildBatches1764630000000 } from './1764630000000-child-batches';
 
 export const zartMigrations = [
@@ -14,5 +15,6 @@ export const zartMigrations = [
   Queues1764300000000,
   Schedules1764400000000,
   CallOrderAndVersions1764500000000,
+  CompletionOrder1764600000000,
   ChildBatches1764630000000,
 ];

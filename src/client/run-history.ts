@@ -12,11 +12,20 @@ export interface RunHistoryCall {
   seq: number;
   /** Whether a replay checks the position; null in histories recorded before positions were. */
   sequential: boolean | null;
+  /**
+   * The order the call completed in among the run's calls; null when it had not completed, or in
+   * histories recorded before completion order was (absent in histories exported then).
+   */
+  completionSeq?: number | null;
   name: string;
   argsHash: string | null;
   status: StepStatus;
   output: StoredValue | null;
   error: StoredValue | null;
+  /** When the checkpoint was written (ISO 8601, database clock); absent in older exports. */
+  finishedAt?: string | null;
+  /** A sleep's or wait's wake time (ISO 8601, database clock), if it has one; absent in older exports. */
+  wakeAt?: string | null;
 }
 
 /** A run's history as JSON: what `exportRun()` returns and `replayHistory()` takes. */

@@ -387,11 +387,14 @@ export class ZartClient {
       key: row.key,
       seq: row.seq,
       sequential: row.sequential,
+      completionSeq: row.completionSeq,
       name: row.name,
       argsHash: row.argsHash,
       status: row.status,
       output: row.output as StoredValue | null,
       error: row.error as StoredValue | null,
+      finishedAt: row.finishedAt ? row.finishedAt.toISOString() : null,
+      wakeAt: row.wakeAt ? row.wakeAt.toISOString() : null,
     }));
     await serializer.fetchOutputs(calls, id);
     const input =

@@ -35,7 +35,8 @@ export async function startChildBatch(
   const { db, serializer, registry, wakeUps, metrics } = run.services;
   const definition = registry.get(workflow);
   const name = childBatchName;
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key, seq, sequential } = call;
   const argsHash = run.hashArguments([definition.name, inputs, ids ?? null]);
   const stored = run.stored(key);
   if (stored) {
@@ -62,7 +63,12 @@ export async function startChildBatch(
   };
   const insert = (traceContext: StoredTraceContext | null): Promise<ChildBatchStart> =>
     run.fenced(() =>
-      insertChildRuns(db, run.lease, { key, seq, sequential, name, argsHash, output }, { ...batch, traceContext }),
+      insertChildRuns(
+        db,
+        run.lease,
+        { key, seq, sequential, completionSeq: run.completeCall(call), name, argsHash, output },
+        { ...batch, traceContext },
+      ),
     );
   // One span for the batch's start; every child continues this run's trace under it.
   const start = run.trace ? await run.trace.started(definition.name, `${run.id}/${key}`, insert) : await insert(null);
@@ -82,7 +88,7 @@ export async function startChildBatch(
     );
     // Stored, so a replay throws the same error whatever has become of that other run.
     const failed = { status: 'failed', output: null, error: run.serializeError(conflict) } as const;
-    await recordOutcome(run, { key, seq, sequential, name, argsHash }, failed);
+    await recordOutcome(run, call, { name, argsHash }, failed);
     throw conflict;
   }
   for (let i = 0; i < childIds.length; i++) metrics?.runStarted(definition.name);
@@ -98,7 +104,8 @@ export async function startChildBatch(
 export async function takeBatchOutcomes(run: ExecutionCore, batch: StartedChildBatch): Promise<unknown[]> {
   const { db, serializer } = run.services;
   const name = `${childBatchResultsPrefix}${batch.key}`;
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key } = call;
   const stored = run.stored(key);
   if (stored) {
     run.checkSameCall(key, name, null, stored);
@@ -112,7 +119,6 @@ export async function takeBatchOutcomes(run: ExecutionCore, batch: StartedChildB
     const recheck = { wakeInMs: childRecheckMs, recheckMs: childRecheckMs };
     return park(run, { key, waitingFor: `children:${batch.key}`, batchKey: batch.key, ...recheck, inProcess: false });
   }
-  const call = { key, seq, sequential, name, argsHash: null };
   const outputs: unknown[] = [];
   for (const childId of batch.ids) {
     const row = read.outcomes.get(childId);
@@ -126,12 +132,21 @@ export async function takeBatchOutcomes(run: ExecutionCore, batch: StartedChildB
       row.status === 'cancelled'
         ? new WorkflowCancelledError(childId)
         : new WorkflowFailedError(childId, serializer.deserialize(row.error));
-    await recordOutcome(run, call, { status: 'failed', output: null, error: run.serializeError(failure) });
+    await recordOutcome(
+      run,
+      call,
+      { name, argsHash: null },
+      {
+        status: 'failed',
+        output: null,
+        error: run.serializeError(failure),
+      },
+    );
     throw failure;
   }
   const encoded = serializer.encode(outputs, `the outputs of the children of batch "${batch.key}"`);
   const output = await serializer.store(encoded, { runId: run.id, stepKey: key });
-  await recordOutcome(run, call, { status: 'completed', output, error: null });
+  await recordOutcome(run, call, { name, argsHash: null }, { status: 'completed', output, error: null });
   // What a replay will return: read back from the stored text.
   return serializer.readBack(encoded) as unknown[];
 }

@@ -22,28 +22,23 @@ import { readRunOutcome } from '../storage/sql/read-run-outcome';
 import { recordEventWait } from '../storage/sql/record-event-wait';
 import { recordSleep } from '../storage/sql/record-sleep';
 import { suspendRun } from '../storage/sql/suspend-run';
+import type { CallPosition } from './call-sequence';
 import type { ExecutionCore } from './execution-core';
 import type { PendingWait } from './run-parking';
 
 /** How often a parent parked on a child (or a batch of children) looks again without being woken. */
 export const childRecheckMs = 5_000;
 
-/** A durable call as its checkpoint names it. */
-interface DurableCall {
-  key: string;
-  seq: number;
-  sequential: boolean;
-  name: string;
-  argsHash: string | null;
-}
-
 /** The outcome of a durable call that ran nothing of its own (a wait's end, a refused child). */
 export function recordOutcome(
   run: ExecutionCore,
-  call: DurableCall,
+  call: CallPosition,
+  what: { name: string; argsHash: string | null },
   outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>,
 ): Promise<void> {
-  return run.checkpoint({ ...call, attempts: 1, durationMs: 0, ...outcome });
+  const { key, seq, sequential } = call;
+  const completionSeq = run.completeCall(call);
+  return run.checkpoint({ key, seq, sequential, completionSeq, ...what, attempts: 1, durationMs: 0, ...outcome });
 }
 
 /**
@@ -79,7 +74,8 @@ export async function sleepDurably(run: ExecutionCore, durationMs: number): Prom
  */
 export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: number | null): Promise<unknown> {
   const name = `zart.event:${event}`;
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key, seq, sequential } = call;
 
   const stored = run.stored(key);
   if (stored) {
@@ -88,8 +84,9 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
   }
   await run.atStepBoundary();
   const { db, serializer } = run.services;
-  const wait = { key, event, seq, sequential, name };
+  const wait = { key, event, seq, sequential, name, completionSeq: run.completeCall(call) };
   const consumed = await run.fenced(() => consumeEvent(db, run.lease, wait));
+  if (!consumed) run.releaseCall(call);
   if (consumed)
     return serializer
       .load(consumed.payload, `the payload of event "${event}"`)
@@ -99,7 +96,7 @@ export async function takeEvent(run: ExecutionCore, event: string, timeoutMs: nu
   } else if (stored.wakeInMs !== null && stored.wakeInMs <= 0) {
     const timeout = new WaitTimeoutError(`event "${event}" for run "${run.id}"`, timeoutMs ?? 0);
     const failed = { status: 'failed', output: null, error: run.serializeError(timeout) } as const;
-    await recordOutcome(run, { key, seq, sequential, name, argsHash: null }, failed);
+    await recordOutcome(run, call, { name, argsHash: null }, failed);
     throw timeout;
   }
   const wakeInMs = stored?.wakeInMs ?? timeoutMs ?? Infinity;
@@ -120,7 +117,8 @@ export async function startChildOnce(
   // out of the argument hash: runs started before the option existed replay unchanged.
   const childQueue = resolveRunQueue(queue, definition.queue, knownQueues, 'startChild(workflow, input, options)');
   const name = 'zart.child';
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key, seq, sequential } = call;
   const argsHash = run.hashArguments([definition.name, input, id ?? null]);
   const stored = run.stored(key);
   if (stored) {
@@ -144,7 +142,12 @@ export async function startChildOnce(
   const output = serializer.serialize(childId, 'a child id');
   const insert = (traceContext: StoredTraceContext | null): Promise<ChildStart> =>
     run.fenced(() =>
-      insertChildRun(db, run.lease, { key, seq, sequential, name, argsHash, output }, { ...child, traceContext }),
+      insertChildRun(
+        db,
+        run.lease,
+        { key, seq, sequential, completionSeq: run.completeCall(call), name, argsHash, output },
+        { ...child, traceContext },
+      ),
     );
   // The child's executions continue this run's trace, under a span of its start.
   const start = run.trace ? await run.trace.started(definition.name, childId, insert) : await insert(null);
@@ -164,7 +167,7 @@ export async function startChildOnce(
     );
     // Stored, so a replay throws the same error whatever has become of that other run.
     const failed = { status: 'failed', output: null, error: run.serializeError(conflict) } as const;
-    await recordOutcome(run, { key, seq, sequential, name, argsHash }, failed);
+    await recordOutcome(run, call, { name, argsHash }, failed);
     throw conflict;
   }
   metrics?.runStarted(definition.name);
@@ -176,7 +179,8 @@ export async function startChildOnce(
 export async function takeChildOutcome(run: ExecutionCore, childId: string): Promise<unknown> {
   const { db, serializer } = run.services;
   const name = `zart.child-result:${childId}`;
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key } = call;
   const stored = run.stored(key);
   if (stored) {
     run.checkSameCall(key, name, null, stored);
@@ -185,9 +189,9 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
   await run.atStepBoundary();
   const row = await run.fenced(() => readRunOutcome(db, childId));
   if (!row) throw new RunNotFoundError(childId);
-  const call = { key, seq, sequential, name, argsHash: null };
+  const what = { name, argsHash: null };
   if (row.status === 'completed') {
-    await recordOutcome(run, call, { status: 'completed', output: row.output, error: null });
+    await recordOutcome(run, call, what, { status: 'completed', output: row.output, error: null });
     return serializer
       .load(row.output, `the output of run "${childId}"`)
       .catch((error: Error) => run.failFatally(error));
@@ -197,7 +201,7 @@ export async function takeChildOutcome(run: ExecutionCore, childId: string): Pro
       row.status === 'cancelled'
         ? new WorkflowCancelledError(childId)
         : new WorkflowFailedError(childId, serializer.deserialize(row.error));
-    await recordOutcome(run, call, { status: 'failed', output: null, error: run.serializeError(failure) });
+    await recordOutcome(run, call, what, { status: 'failed', output: null, error: run.serializeError(failure) });
     throw failure;
   }
   // A child's finish wakes the parent; the parent also looks again every 5 s, so no lost wake-up

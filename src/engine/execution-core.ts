@@ -69,6 +69,13 @@ export interface ExecutionCore extends RunScope {
    * NonDeterminismError (and fails the run) when the history has another call at that position.
    */
   nextCall(name: string): CallPosition;
+  /**
+   * The call's completion number, for its final checkpoint: taken once (when the checkpoint is
+   * built), and the call's outcome is delivered in that order (engine/completion-order.ts).
+   */
+  completeCall(call: CallPosition): number;
+  /** The call took a completion number it did not write (no event to consume): later calls need not wait for it. */
+  releaseCall(call: CallPosition): void;
   /** The checkpoint stored under `key` when this execution began. */
   stored(key: string): CheckpointRow | undefined;
   /** Throws NonDeterminismError (and fails the run) if a replayed call contradicts its history. */

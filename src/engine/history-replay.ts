@@ -16,7 +16,9 @@ import {
   childBatchResultsPrefix,
   describeCall,
   patchMarkerPrefix,
+  type CallPosition,
 } from './call-sequence';
+import { CompletionOrder } from './completion-order';
 
 /** @internal How a replay of a history ended. */
 export interface HistoryReplayEnd {
@@ -42,10 +44,14 @@ export class HistoryReplay implements RunScope {
   readonly scheduledAt = null;
   readonly signal = new AbortController().signal;
   private readonly sequence: CallSequence;
+  /** Answers concurrent calls in the order the history recorded they completed in, as a worker does. */
+  private readonly completion: CompletionOrder;
+  /** The call the durable function being entered made. */
+  private made: CallPosition | undefined;
   private readonly calls: Map<string, RunHistoryCall>;
   private readonly patches = new Map<string, boolean>();
   private inFlight = 0;
-  private made = 0;
+  private madeCalls = 0;
   private replayed = 0;
   private divergence: NonDeterminismError | null = null;
   private reachedEnd = false;
@@ -65,6 +71,13 @@ export class HistoryReplay implements RunScope {
     this.attempt = history.run.attempt;
     this.calls = new Map(history.calls.map((call) => [call.key, call]));
     this.sequence = new CallSequence(this.id, history.calls);
+    // Times as absolute milliseconds: the order only compares them with each other.
+    const timed = history.calls.map((call) => ({
+      ...call,
+      wakeInMs: call.wakeAt ? Date.parse(call.wakeAt) : null,
+      finishedInMs: call.finishedAt ? Date.parse(call.finishedAt) : null,
+    }));
+    this.completion = new CompletionOrder(timed, () => this.sequence.relax());
     this.settled = new Promise<void>((resolve) => (this.settle = resolve));
   }
 
@@ -95,9 +108,9 @@ export class HistoryReplay implements RunScope {
   // Resolves once run() has reached the end of the history and no branch makes calls any more.
   private async quiet(): Promise<void> {
     for (;;) {
-      const before = this.made;
+      const before = this.madeCalls;
       for (let turn = 0; turn < 5; turn++) await nextTurn();
-      if (this.over || (this.reachedEnd && this.made === before)) return;
+      if (this.over || (this.reachedEnd && this.madeCalls === before && this.completion.idle)) return;
     }
   }
 
@@ -114,15 +127,32 @@ export class HistoryReplay implements RunScope {
   }
 
   private next(name: string): { key: string; recorded: RunHistoryCall | undefined } {
-    this.made++;
-    const { key } = this.check(() => this.sequence.next(name, this.inFlight));
+    this.madeCalls++;
+    this.made = this.check(() => this.sequence.next(name, this.inFlight));
+    const { key } = this.made;
     return { key, recorded: this.calls.get(key) };
   }
 
+  // As a worker's execution does (run-execution.ts): each answer in its turn of the completion order.
   private async tracked<T>(call: () => Promise<T>): Promise<T> {
     this.inFlight++;
+    this.made = undefined;
     try {
-      return await call();
+      // The callbacks below throw a stored failure synchronously (the executor runs at once, so
+      // the call is still made here): it is delivered in its turn too.
+      const settled = new Promise<T>((resolve) => resolve(call()));
+      const made = this.made;
+      let value: T;
+      try {
+        value = await settled;
+      } catch (error) {
+        const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
+        if (turn) await turn;
+        throw error;
+      }
+      const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
+      if (turn) await turn;
+      return value;
     } finally {
       this.inFlight--;
     }

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { contextStorage, type RunScope, type StartedChildBatch, type StepPolicy } from '../context/run-context';
 import { hashArguments } from './argument-hash';
 import { CallSequence, patchMarkerPrefix, type CallPosition } from './call-sequence';
+import { CompletionOrder } from './completion-order';
 import {
   CrashLoopError,
   LeaseLostError,
@@ -56,6 +57,10 @@ export class RunExecution implements RunScope, ExecutionCore {
   private nowCalls = 0;
   private readonly abort = new AbortController();
   private sequence: CallSequence;
+  /** Delivers the outcomes of concurrent calls in the order the history recorded (completion-order.ts). */
+  private completion: CompletionOrder;
+  /** The call the durable function being entered made (set synchronously by nextCall()). */
+  private made: CallPosition | undefined;
   /** What each patched(id) decided in this execution: one answer per run and id. */
   private readonly patches = new Map<string, boolean>();
   /** Durable calls of the run in flight: a call made beside another one is concurrent. */
@@ -96,9 +101,25 @@ export class RunExecution implements RunScope, ExecutionCore {
       traceContext: claim.traceContext,
     });
     this.sequence = new CallSequence(this.id, []);
+    this.completion = this.completionOrder([]);
     this.scheduledAt = claim.scheduledAt;
     // A fan-in over many children or steps waits on this signal once per concurrent call.
     setMaxListeners(0, this.abort.signal, this.releaseController.signal);
+    // A stopped execution keeps no order: calls waiting for their turn go on, to stop at once.
+    this.abort.signal.addEventListener('abort', () => this.completion.relax(), { once: true });
+  }
+
+  private completionOrder(history: Iterable<CheckpointRow>): CompletionOrder {
+    return new CompletionOrder(history, (next) => {
+      this.sequence.relax();
+      this.log.warn(
+        'the replay could not keep the order in which the calls of the run completed: the history has ' +
+          `"${next.key}" (call ${next.seq}) completing next, and the code has not made it after the ` +
+          'previous ones were delivered (does run() await something other than durable calls?); later ' +
+          'calls are matched by key',
+        { step: next.key },
+      );
+    });
   }
 
   get signal(): AbortSignal {
@@ -157,7 +178,8 @@ export class RunExecution implements RunScope, ExecutionCore {
   // history has another call at fails the run (call-sequence.ts).
   nextCall(name: string): CallPosition {
     try {
-      return this.sequence.next(name, this.inFlight);
+      this.made = this.sequence.next(name, this.inFlight);
+      return this.made;
     } catch (error) {
       this.fatal ??= error as Error;
       throw error;
@@ -200,6 +222,7 @@ export class RunExecution implements RunScope, ExecutionCore {
       if (!this.claim.fresh) {
         this.checkpoints = await retryOnDisconnect(() => loadCheckpoints(db, this.id), this.abort.signal);
         this.sequence = new CallSequence(this.id, this.checkpoints.values());
+        this.completion = this.completionOrder(this.checkpoints.values());
         // Values kept in the largeValues store: read before the replay, which deserializes synchronously.
         await serializer.fetchOutputs(this.checkpoints.values(), this.id);
       }
@@ -241,7 +264,10 @@ export class RunExecution implements RunScope, ExecutionCore {
     const written =
       this.parentId === null
         ? await this.services.finishes.write({ lease: this.lease, outcome })
-        : await retryOnDisconnect(() => finishRun(db, this.lease, outcome), new AbortController().signal);
+        : await retryOnDisconnect(
+            () => finishRun(db, this.lease, outcome, (error) => this.warnBatchParentNotWoken(error)),
+            new AbortController().signal,
+          );
     if (!written) return this.stopped();
     this.recordedOutcome = outcome;
     this.services.metrics?.runFinished(this.workflow, outcome.status);
@@ -250,15 +276,45 @@ export class RunExecution implements RunScope, ExecutionCore {
   }
 
   // Every durable call counts as in flight while it runs, so the run parks only when all of them wait.
+  // Its outcome reaches the workflow in its turn of the completion order; the call is taken (by
+  // nextCall(), before the durable function's first await) as the function is entered.
   private async tracked<T>(call: () => Promise<T>): Promise<T> {
     this.parking.enter();
     this.inFlight++;
+    this.made = undefined;
     try {
-      return await call();
+      const settled = call();
+      const made = this.made;
+      let value: T;
+      try {
+        value = await settled;
+      } catch (error) {
+        const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
+        if (turn) await turn;
+        throw error;
+      }
+      const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
+      if (turn) await turn;
+      return value;
     } finally {
       this.inFlight--;
       this.parking.leave();
     }
+  }
+
+  private warnBatchParentNotWoken(error: unknown): void {
+    this.log.warn(
+      'finished, but could not wake the parent waiting for its batch of children; the parent looks again by itself within 5 s',
+      { parentId: this.parentId, error: error instanceof Error ? error.message : String(error) },
+    );
+  }
+
+  completeCall(call: CallPosition): number {
+    return this.completion.complete(call);
+  }
+
+  releaseCall(call: CallPosition): void {
+    this.completion.release(call);
   }
 
   callStep<T>(
@@ -318,7 +374,15 @@ export class RunExecution implements RunScope, ExecutionCore {
       else {
         this.patches.set(id, true);
         await this.atStepBoundary();
-        const marker = { key, seq: this.sequence.position, sequential: false, name: key, argsHash: null };
+        // No completion number: a marker is not a call, nothing waits for it.
+        const marker = {
+          key,
+          seq: this.sequence.position,
+          sequential: false,
+          completionSeq: null,
+          name: key,
+          argsHash: null,
+        };
         await this.checkpoint({
           ...marker,
           status: 'completed',

@@ -69,7 +69,8 @@ export async function executeStep<T>(
   policy: StepPolicy,
 ): Promise<Awaited<T>> {
   const { retry } = policy;
-  const { key, seq, sequential } = run.nextCall(name);
+  const call = run.nextCall(name);
+  const { key, seq, sequential } = call;
   const argsHash = run.hashArguments(args);
 
   const stored = run.stored(key);
@@ -94,10 +95,12 @@ export async function executeStep<T>(
     const started = performance.now();
     const observed = observeAttempt(run, name, key, attempt, started);
     try {
+      // Built only for the final outcome: it takes the call's completion number then.
       const row = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): NewCheckpoint => ({
         key,
         seq,
         sequential,
+        completionSeq: run.completeCall(call),
         name,
         argsHash,
         attempts: attempt,

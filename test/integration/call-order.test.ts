@@ -10,6 +10,7 @@ import {
   waitForEvent,
   type ZartClient,
 } from '../../src';
+import { replayHistory } from '../../src/testing';
 import { useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
@@ -18,7 +19,14 @@ const db = useTestDatabase();
 // What the workflow below does, call by call: each test records a history with one plan, then
 // replays it with another, as a deploy that changed the code would.
 type Call =
-  `step:${string}` | `inline:${string}` | `sleep:${number}` | `event:${string}` | `child:${string}` | 'now' | 'ping';
+  | `step:${string}`
+  | `inline:${string}`
+  | `sleep:${number}`
+  | `event:${string}`
+  | `child:${string}`
+  | 'now'
+  | 'ping'
+  | 'pair';
 let plan: Call[] = [];
 // The first execution blocks at its end, so the run is replayed by the next Zart (which does not).
 let holding = true;
@@ -69,6 +77,8 @@ class Planned {
         return (await startChild(OrderChild, arg)).id;
       case 'now':
         return (await now()).toISOString();
+      case 'pair':
+        return (await Promise.all([this.shop.charge('p'), this.shop.charge('q')])).join();
       default:
         return this.shop.ping();
     }
@@ -205,7 +215,9 @@ describe('replays are checked against the order of the calls in the history', ()
     await waitFor(async () => (await recorder.getSteps('order-legacy')).length >= 2);
     await recorder.shutdown({ drain: 0 });
     // As an older zart wrote them: no sequential flag, positions that do not match this code's.
-    await db.sql.query(`UPDATE zart.steps SET sequential = NULL, seq = 10 - seq WHERE run_id = 'order-legacy'`);
+    await db.sql.query(
+      `UPDATE zart.steps SET sequential = NULL, completion_seq = NULL, seq = 10 - seq WHERE run_id = 'order-legacy'`,
+    );
     holding = false;
     const zart = await db.zart();
     expect(await zart.getHandle('order-legacy').result({ timeout: '30s' })).toEqual(['charged a', 'pong']);
@@ -285,5 +297,101 @@ describe('concurrent calls', () => {
       ],
       children: ['child c1', 'child c2', 'child c3'],
     });
+    // A worker left running would claim (and hold) the runs of the tests below.
+    await second.shutdown({ drain: 0 });
+  });
+});
+
+// Two branches that each call the argument-less inline step 'fetch' twice: branch a's first call
+// completes after both calls of branch b, so b's second call takes the key fetch#2 and a's fetch#3.
+let bSecondDone: () => void = () => undefined;
+let bSecondGate = new Promise<void>((resolve) => (bSecondDone = resolve));
+let branchesHold = true;
+// What run() saw from its branches, whoever ran it (a worker or replayHistory()).
+let branchesSeen: string[][] = [];
+
+@Workflow({ name: 'two-branches' })
+class TwoBranches {
+  async run(): Promise<string[][]> {
+    branchesSeen = await Promise.all(
+      ['a', 'b'].map(async (tag) => {
+        const first = await step('fetch', async () => {
+          if (tag === 'a') await bSecondGate;
+          return `${tag}1`;
+        });
+        const second = await step('fetch', () => {
+          if (tag === 'b') bSecondDone();
+          return `${tag}2`;
+        });
+        return [first, second];
+      }),
+    );
+    await step('hold', async () => {
+      if (branchesHold) await new Promise(() => undefined);
+    });
+    return branchesSeen;
+  }
+}
+
+describe('concurrent calls replayed in the order they completed', () => {
+  it('give each branch its own results again, argument-less steps included (a worker and replayHistory())', async () => {
+    const first = await db.zart();
+    await first.startWorkflow(TwoBranches, undefined, { id: 'branches-1' });
+    await waitFor(async () => (await first.getSteps('branches-1')).length === 4);
+    const recorded = await first.getSteps('branches-1');
+    await first.shutdown({ drain: 0 });
+    // Keys follow the order the calls were made in: b's second call came before a's.
+    expect(Object.fromEntries(recorded.map((s) => [s.key, s.output]))).toEqual({
+      'fetch#0': 'a1',
+      'fetch#1': 'b1',
+      'fetch#2': 'b2',
+      'fetch#3': 'a2',
+    });
+
+    branchesHold = false;
+    branchesSeen = [];
+    bSecondGate = new Promise<void>(() => undefined); // a replay must not run a's first call again
+    const second = await db.zart();
+    expect(await second.getHandle('branches-1').result({ timeout: '30s' })).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+    ]);
+    const history = await second.exportRun('branches-1');
+    await second.shutdown({ drain: 0 });
+
+    branchesSeen = [];
+    const report = await replayHistory(history, TwoBranches);
+    expect(report).toMatchObject({ ok: true, outcome: 'completed', replayedCalls: 5 });
+    expect(branchesSeen).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+    ]);
+
+    // Without the completion order (a history recorded by an older Zart), the stored results
+    // resolve at once and branch a takes b's second result: why the order is recorded.
+    const older = structuredClone(history);
+    for (const call of older.calls) delete call.completionSeq;
+    branchesSeen = [];
+    await replayHistory(older, TwoBranches);
+    expect(branchesSeen).toEqual([
+      ['a1', 'b2'],
+      ['b1', 'a2'],
+    ]);
+  });
+
+  it('detects a call inserted after a Promise.all, at its position', async () => {
+    const { zart, outcome } = await replayWith('order-after-all', ['pair', 'ping'], ['pair', 'inline:x', 'ping']);
+    const error = divergence(outcome);
+    expect([error.position, error.stepKey, error.expected, error.actual]).toEqual([
+      2,
+      'x#0',
+      'a call of step "Shop.ping"',
+      'a call of step "x", which the history does not have',
+    ]);
+    expect((await zart.getSteps('order-after-all')).map((s) => s.key)).toEqual([
+      'Shop.charge#0',
+      'Shop.charge#1',
+      'Shop.ping#0',
+    ]);
   });
 });

@@ -63,6 +63,9 @@ describe('the order in which runs are locked', () => {
       zartDb,
       { runId: 'order-parent/zart.child#0', owner: 'worker-1', epoch: 1 },
       { status: 'completed', output: { json: 1 } },
+      (error) => {
+        throw error;
+      },
     );
     await waitFor(async () => (await sessionsWaitingForLocks()) === 1);
     const held = [

@@ -32,6 +32,7 @@ describe('migrations', () => {
       'Queues1764300000000',
       'Schedules1764400000000',
       'CallOrderAndVersions1764500000000',
+      'CompletionOrder1764600000000',
       'ChildBatches1764630000000',
     ]);
     const tables = await db.sql.query(

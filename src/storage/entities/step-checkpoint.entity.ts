@@ -27,6 +27,12 @@ export class StepCheckpointEntity {
    * histories written before positions were checked.
    */
   sequential!: boolean | null;
+  /**
+   * The order in which the run's calls completed (a final checkpoint's number, taken when it is
+   * written): a replay delivers stored results in this order. Null on rows that are not final and
+   * in histories written before completion order was recorded.
+   */
+  completionSeq!: number | null;
   status!: StepStatus;
   output!: unknown;
   error!: unknown;
@@ -49,6 +55,7 @@ export const stepCheckpointEntitySchema = new EntitySchema<StepCheckpointEntity>
     name: { type: 'text' },
     argsHash: { name: 'args_hash', type: 'text', nullable: true },
     sequential: { type: 'boolean', nullable: true },
+    completionSeq: { name: 'completion_seq', type: 'integer', nullable: true },
     status: { type: 'text' },
     output: { type: 'json', nullable: true },
     error: { type: 'json', nullable: true },

@@ -26,10 +26,11 @@ WITH fence AS (
   FROM next_event WHERE e.id = next_event.id
   RETURNING e.payload
 ), recorded AS (
-  INSERT INTO ${t.steps} AS s (run_id, key, seq, sequential, name, status, output, attempts, started_at, finished_at)
-  SELECT $1, $4, $6, $8, $7, 'completed', consumed.payload, 1, now(), now() FROM consumed
+  INSERT INTO ${t.steps} AS s (run_id, key, seq, sequential, completion_seq, name, status, output, attempts, started_at, finished_at)
+  SELECT $1, $4, $6, $8, $9, $7, 'completed', consumed.payload, 1, now(), now() FROM consumed
   ON CONFLICT (run_id, key) DO UPDATE
-    SET status = 'completed', output = excluded.output, wake_at = NULL, finished_at = now()
+    SET status = 'completed', output = excluded.output, wake_at = NULL, finished_at = now(),
+        completion_seq = excluded.completion_seq
     WHERE s.status = 'waiting'
   RETURNING output
 )
@@ -40,7 +41,7 @@ SELECT (SELECT count(*)::int FROM fence) AS fenced,
 export async function consumeEvent(
   db: ZartDatabase,
   lease: RunLease,
-  wait: { key: string; event: string; seq: number; sequential: boolean; name: string },
+  wait: { key: string; event: string; seq: number; sequential: boolean; name: string; completionSeq: number },
 ): Promise<{ payload: StoredValue } | undefined> {
   const { rows } = await db.query<{ fenced: number; payload: StoredValue | null }>(db.sql(consumeSql), [
     lease.runId,
@@ -51,6 +52,7 @@ export async function consumeEvent(
     wait.seq,
     wait.name,
     wait.sequential,
+    wait.completionSeq,
   ]);
   if (rows[0]?.fenced !== 1) throw new LeaseLostError(lease.runId);
   return rows[0].payload === null ? undefined : { payload: rows[0].payload };

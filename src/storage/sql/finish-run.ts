@@ -69,10 +69,12 @@ SELECT (SELECT count(*)::int FROM finished) AS finished, (SELECT count(*)::int F
        (SELECT batch_key FROM me) AS "batchKey"`;
 
 /** Returns false when the lease was lost (nothing was written). */
+/** `onWakeFailure`: told when the post-commit look for a batch's parent failed (the run is finished). */
 export async function finishRun(
   db: ZartDatabase,
   lease: { runId: string; owner: string; epoch: number },
   outcome: RunOutcome,
+  onWakeFailure: (error: unknown) => void,
 ): Promise<boolean> {
   const { rows } = await db.query<{
     finished: number;
@@ -92,7 +94,8 @@ export async function finishRun(
   if (row?.finished !== 1) return false;
   // After the commit above, so that this statement sees every sibling that committed before it.
   // Its failure loses nothing the run needs: the parked parent looks again by itself (every 5 s).
+  // Not thrown: the finish committed, and a retry of this function would find it done.
   if (row.lookAgain && row.parentId !== null && row.batchKey !== null)
-    await wakeBatchParent(db, row.parentId, row.batchKey).catch(() => undefined);
+    await wakeBatchParent(db, row.parentId, row.batchKey).catch(onWakeFailure);
   return true;
 }

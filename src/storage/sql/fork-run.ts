@@ -1,6 +1,8 @@
 // fork(): a new run of the same workflow and input that starts with a copy of the source run's
 // checkpoints recorded before a given step, so it replays them and executes from that step on
-// (debugging, or recovering from a bad deploy). One statement: the copy is all or nothing.
+// (debugging, or recovering from a bad deploy). One statement: the copy is all or nothing. The
+// copy leaves completion_seq NULL: the calls after the cut are dropped, so the recorded completion
+// order no longer holds, and the fork replays its copied calls by key, as an older history.
 import type { StoredTraceContext } from '../../observability/trace-context';
 import type { ZartDatabase } from '../zart-database';
 

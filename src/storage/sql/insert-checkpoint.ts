@@ -15,6 +15,8 @@ export interface NewCheckpoint {
   seq: number;
   /** Whether a replay checks this call's position (see engine/call-sequence.ts). */
   sequential: boolean;
+  /** The order the call completed in among the run's calls (engine/completion-order.ts); null when not final. */
+  completionSeq: number | null;
   name: string;
   /** Hash of a decorated step's arguments, checked on replay; null for inline steps. */
   argsHash: string | null;
@@ -46,6 +48,7 @@ const parameters = [
   'key',
   'seq',
   'sequential',
+  'completionSeq',
   'name',
   'argsHash',
   'status',
@@ -83,6 +86,7 @@ FOR SHARE`,
       key: placeholder('key'),
       seq: placeholder('seq'),
       sequential: placeholder('sequential'),
+      completionSeq: placeholder('completionSeq'),
       name: placeholder('name'),
       argsHash: placeholder('argsHash'),
       status: placeholder('status'),
@@ -95,7 +99,7 @@ FOR SHARE`,
     })
     // A row still open (a step between retry attempts) takes the outcome; a final row is kept,
     // so writing the same outcome again (a retry after a lost reply) changes nothing.
-    .orUpdate(['status', 'output', 'error', 'attempts', 'wake_at', 'finished_at'], ['run_id', 'key'])
+    .orUpdate(['status', 'output', 'error', 'attempts', 'wake_at', 'finished_at', 'completion_seq'], ['run_id', 'key'])
     // Each parameter's value is its own name, so the compiled list tells the positional order.
     .setParameters(Object.fromEntries(parameters.map((p) => [p, p])))
     .updateEntity(false)
@@ -156,6 +160,7 @@ function parameterValues({ lease, checkpoint }: LeasedCheckpoint): Record<Parame
     key: checkpoint.key,
     seq: checkpoint.seq,
     sequential: checkpoint.sequential,
+    completionSeq: checkpoint.completionSeq,
     name: checkpoint.name,
     argsHash: checkpoint.argsHash,
     status: checkpoint.status,

@@ -13,8 +13,8 @@ const insertSql = (t: { runs: string; steps: string }) => `
 WITH batch AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[],
-              $8::text[], $9::json[], $10::json[], $11::int[], $12::float8[], $13::bool[])
-    AS b(run_id, owner, epoch, key, seq, name, args_hash, status, output, error, attempts, duration_seconds, sequential)
+              $8::text[], $9::json[], $10::json[], $11::int[], $12::float8[], $13::bool[], $14::int[])
+    AS b(run_id, owner, epoch, key, seq, name, args_hash, status, output, error, attempts, duration_seconds, sequential, completion_seq)
 ), fence AS (
   SELECT r.id
   FROM ${t.runs} r
@@ -22,14 +22,15 @@ WITH batch AS (
   ORDER BY r.id
   FOR SHARE OF r
 ), written AS (
-  INSERT INTO ${t.steps} AS s (run_id, key, seq, sequential, name, args_hash, status, output, error, attempts, started_at, finished_at)
-  SELECT b.run_id, b.key, b.seq, b.sequential, b.name, b.args_hash, b.status, b.output, b.error, b.attempts,
+  INSERT INTO ${t.steps} AS s (run_id, key, seq, sequential, completion_seq, name, args_hash, status, output, error, attempts, started_at, finished_at)
+  SELECT b.run_id, b.key, b.seq, b.sequential, b.completion_seq, b.name, b.args_hash, b.status, b.output, b.error, b.attempts,
          now() - make_interval(secs => b.duration_seconds), now()
   FROM batch b
   JOIN fence f ON f.id = b.run_id
   ON CONFLICT (run_id, key) DO UPDATE
     SET status = excluded.status, output = excluded.output, error = excluded.error,
-        attempts = excluded.attempts, wake_at = NULL, finished_at = excluded.finished_at
+        attempts = excluded.attempts, wake_at = NULL, finished_at = excluded.finished_at,
+        completion_seq = excluded.completion_seq
     WHERE s.status NOT IN ('completed', 'failed')
 )
 SELECT b.run_id, b.key FROM batch b JOIN fence f ON f.id = b.run_id`;
@@ -54,6 +55,7 @@ export async function insertCheckpoints(db: ZartDatabase, rows: readonly LeasedC
       column((r) => r.checkpoint.attempts),
       column((r) => r.checkpoint.durationMs / 1000),
       column((r) => r.checkpoint.sequential),
+      column((r) => r.checkpoint.completionSeq),
     ],
   });
   return new Set(result.rows.map((row) => `${row.run_id}/${row.key}`));

@@ -24,8 +24,8 @@ WITH fence AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), recorded AS (
-  INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, args_hash, status, output, attempts, started_at, finished_at)
-  SELECT fence.id, $4, $5, $16, $6, $13, 'completed', $14, 1, now(), now() FROM fence
+  INSERT INTO ${t.steps} (run_id, key, seq, sequential, completion_seq, name, args_hash, status, output, attempts, started_at, finished_at)
+  SELECT fence.id, $4, $5, $16, $17, $6, $13, 'completed', $14, 1, now(), now() FROM fence
   WHERE EXISTS (SELECT 1 FROM child)
   ON CONFLICT (run_id, key) DO NOTHING
 )
@@ -44,6 +44,7 @@ export interface ChildStartCheckpoint {
   key: string;
   seq: number;
   sequential: boolean;
+  completionSeq: number;
   name: string;
   argsHash: string | null;
   output: StoredValue;
@@ -90,6 +91,7 @@ async function tryInsertChildRun(
     JSON.stringify(checkpoint.output),
     child.traceContext && JSON.stringify(child.traceContext),
     checkpoint.sequential,
+    checkpoint.completionSeq,
   ]);
   const row = rows[0];
   if (row?.fenced !== 1) throw new LeaseLostError(lease.runId);

@@ -32,8 +32,8 @@ WITH fence AS (
   WHERE NOT EXISTS (SELECT 1 FROM taken)
   RETURNING 1
 ), recorded AS (
-  INSERT INTO ${t.steps} (run_id, key, seq, sequential, name, args_hash, status, output, attempts, started_at, finished_at)
-  SELECT fence.id, $4, $5, $16, $6, $13, 'completed', $14, 1, now(), now() FROM fence
+  INSERT INTO ${t.steps} (run_id, key, seq, sequential, completion_seq, name, args_hash, status, output, attempts, started_at, finished_at)
+  SELECT fence.id, $4, $5, $16, $17, $6, $13, 'completed', $14, 1, now(), now() FROM fence
   WHERE NOT EXISTS (SELECT 1 FROM taken)
   ON CONFLICT (run_id, key) DO NOTHING
 )
@@ -98,6 +98,7 @@ async function tryInsertChildRuns(
     JSON.stringify(checkpoint.output),
     batch.traceContext && JSON.stringify(batch.traceContext),
     checkpoint.sequential,
+    checkpoint.completionSeq,
   ]);
   const row = rows[0];
   if (row?.fenced !== 1) throw new LeaseLostError(lease.runId);

@@ -9,6 +9,8 @@ export interface CheckpointRow {
   seq: number;
   /** Whether a replay checks the position (engine/call-sequence.ts); null in older histories. */
   sequential: boolean | null;
+  /** The order the call completed in (engine/completion-order.ts); null when not final, or in older histories. */
+  completionSeq: number | null;
   name: string;
   argsHash: string | null;
   status: StepStatus;
@@ -17,11 +19,14 @@ export interface CheckpointRow {
   attempts: number;
   /** Milliseconds until the stored wake time, by the database clock; null without one. */
   wakeInMs: number | null;
+  /** Milliseconds since the checkpoint was written (negative), by the database clock. */
+  finishedInMs: number | null;
 }
 
 const loadSql = (t: { steps: string }) => `
-SELECT key, seq, sequential, name, args_hash AS "argsHash", status, output, error, attempts,
-       (extract(epoch FROM wake_at - now()) * 1000)::float8 AS "wakeInMs"
+SELECT key, seq, sequential, completion_seq AS "completionSeq", name, args_hash AS "argsHash", status, output,
+       error, attempts, (extract(epoch FROM wake_at - now()) * 1000)::float8 AS "wakeInMs",
+       (extract(epoch FROM finished_at - now()) * 1000)::float8 AS "finishedInMs"
 FROM ${t.steps}
 WHERE run_id = $1`;
 
