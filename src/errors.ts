@@ -585,6 +585,7 @@ export const zartErrorClasses: ReadonlyArray<abstract new (...args: never[]) => 
   DatabaseTimeoutError,
   EmbeddedPostgresError,
   RunDeduplicatedError,
+  UnknownQueueError,
   InvalidScheduleError,
   ScheduleNotFoundError,
 ];
