@@ -1,5 +1,6 @@
 // Zart's own TypeORM DataSource (its entities, its migrations, its schema) and the pg pool behind
 // it, which the hand-written statements in storage/sql/ use directly for one round trip each.
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -160,7 +161,7 @@ export class ZartDatabase {
   query<R extends QueryResultRow>(
     sql: string,
     params: unknown[] = [],
-    /** A prepared statement's name (parsed once per connection): for the hot path, with the schema in it. */
+    /** A prepared statement's name (parsed once per connection), from statementName(): for the hot path. */
     name?: string,
   ): Promise<{ rows: R[]; rowCount: number }> {
     return this.runOn(this.pool, sql, params, name);
@@ -208,6 +209,17 @@ export class ZartDatabase {
     } catch (error) {
       throw isStatementTimeout(error) ? new DatabaseTimeoutError(this.statementTimeoutMs, error) : error;
     }
+  }
+
+  /**
+   * The name of a prepared statement of this schema: `<base>_<schema>`, or with a hash of the
+   * schema when that is longer than PostgreSQL's 63-byte identifiers, which it would truncate, so
+   * that two statements of a long schema name never share a name.
+   */
+  statementName(base: string): string {
+    const name = `${base}_${this.schema}`;
+    if (Buffer.byteLength(name) <= 63) return name;
+    return `${base}_${createHash('sha256').update(this.schema).digest('hex').slice(0, 16)}`;
   }
 
   /** The SQL text of a statement for this schema, built once. */

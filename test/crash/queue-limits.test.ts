@@ -142,8 +142,22 @@ describe('queue limits across three worker processes', () => {
                 (SELECT count(*)::int FROM zart.runs WHERE workflow = 'two-at-a-time' AND status = 'completed') AS done`,
       );
       const { pid, done } = rows[0]!;
-      if (done >= 20 && pid !== null) victim = workers.find((child) => child.process.pid === pid);
-      else await delay(20);
+      const candidate = done >= 20 && pid !== null ? workers.find((child) => child.process.pid === pid) : undefined;
+      if (!candidate) {
+        await delay(20);
+        continue;
+      }
+      // Frozen first, so that the execution seen open cannot end before the kill; a statement it
+      // had already sent lands within the pause. Still open then: it dies mid-step.
+      candidate.process.kill('SIGSTOP');
+      await delay(50);
+      const { rows: open } = await db.sql.query(
+        `SELECT 1 FROM executions e JOIN zart.runs r ON r.id = e.run_id
+         WHERE r.workflow = 'two-at-a-time' AND e.ended_at IS NULL AND e.pid = $1`,
+        [pid],
+      );
+      if (open.length > 0) victim = candidate;
+      else candidate.process.kill('SIGCONT');
     }
     victim.process.kill('SIGKILL');
     await victim.exited;

@@ -479,7 +479,10 @@ describe('errors over HTTP with ZartExceptionFilter', () => {
   });
 
   it('answers 503 to a request awaiting a result at close, without starting another step meanwhile', async () => {
-    const held = (await createApp()).app;
+    // A schema of its own: the suite's other app would take the run over once it is handed back.
+    const held = (
+      await createApp(ZartModule.forRoot({ typeOrmDataSource: 'default', worker: fastWorker, schema: 'zart_held' }))
+    ).app;
     held.useGlobalFilters(new ZartExceptionFilter(held.get(HttpAdapterHost)));
     await held.init();
     const gate = new Gate();

@@ -114,7 +114,7 @@ export async function claimRuns(
   const { rows } = await db.query<ClaimedRun>(
     db.sql(claimSql),
     [claim.owner, claim.queues, claim.workflows, claim.limit, claim.leaseMs, claim.executing, claim.versions],
-    `zart_claim_runs_${db.schema}`,
+    db.statementName('zart_claim_runs'),
   );
   return rows;
 }

@@ -49,7 +49,7 @@ export async function finishRuns(db: ZartDatabase, runs: readonly FinishingRun[]
       runs.map((r) => (r.outcome.status === 'completed' ? JSON.stringify(r.outcome.output) : null)),
       runs.map((r) => (r.outcome.status === 'failed' ? JSON.stringify(r.outcome.error) : null)),
     ],
-    `zart_finish_runs_${db.schema}`,
+    db.statementName('zart_finish_runs'),
   );
   // By run and epoch: two executions of one run (a stale one and its successor) may share a batch.
   const written = new Set(rows.map((row) => `${row.id}/${row.epoch}`));

@@ -105,7 +105,7 @@ FOR SHARE`,
     .updateEntity(false)
     .getQueryAndParameters();
   return {
-    name: `zart_insert_checkpoint_${db.schema}`,
+    name: db.statementName('zart_insert_checkpoint'),
     text: `${text} WHERE "steps"."status" NOT IN ('completed', 'failed')`,
     order: names as Parameter[],
   };

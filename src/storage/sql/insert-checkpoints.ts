@@ -39,7 +39,7 @@ SELECT b.run_id, b.key FROM batch b JOIN fence f ON f.id = b.run_id`;
 export async function insertCheckpoints(db: ZartDatabase, rows: readonly LeasedCheckpoint[]): Promise<Set<string>> {
   const column = <T>(pick: (row: LeasedCheckpoint) => T): T[] => rows.map(pick);
   const result = await db.pool.query<{ run_id: string; key: string }>({
-    name: `zart_insert_checkpoints_${db.schema}`,
+    name: db.statementName('zart_insert_checkpoints'),
     text: db.sql(insertSql),
     values: [
       column((r) => r.lease.runId),

@@ -52,7 +52,7 @@ export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[
       column((s) => s.placement.delayMs),
       column((s) => (s.run.traceContext === null ? null : JSON.stringify(s.run.traceContext))),
     ],
-    `zart_insert_runs_${db.schema}`,
+    db.statementName('zart_insert_runs'),
   );
   // Two starts of one id in a batch insert one row: it answers the first of them with the same
   // workflow; the other finds the run with insertRun(), as a second start of the id does.

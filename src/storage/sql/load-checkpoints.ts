@@ -39,6 +39,6 @@ export async function loadCheckpoint(db: ZartDatabase, runId: string, key: strin
 }
 
 export async function loadCheckpoints(db: ZartDatabase, runId: string): Promise<Map<string, CheckpointRow>> {
-  const { rows } = await db.query<CheckpointRow>(db.sql(loadSql), [runId], `zart_load_checkpoints_${db.schema}`);
+  const { rows } = await db.query<CheckpointRow>(db.sql(loadSql), [runId], db.statementName('zart_load_checkpoints'));
   return new Map(rows.map((row) => [row.key, row]));
 }

@@ -13,6 +13,6 @@ const readSql = (t: { runs: string }) => `
 SELECT status, output, error FROM ${t.runs} WHERE id = $1`;
 
 export async function readRunOutcome(db: ZartDatabase, runId: string): Promise<RunOutcomeRow | undefined> {
-  const { rows } = await db.query<RunOutcomeRow>(db.sql(readSql), [runId], `zart_read_run_outcome_${db.schema}`);
+  const { rows } = await db.query<RunOutcomeRow>(db.sql(readSql), [runId], db.statementName('zart_read_run_outcome'));
   return rows[0];
 }
