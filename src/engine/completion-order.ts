@@ -108,6 +108,19 @@ export class CompletionOrder {
     return undefined;
   }
 
+  /**
+   * A durable call's outcome, value or failure alike, handed on in its turn. `made`: the call it
+   * made (none if it threw before making one); `concurrent()` is asked when the outcome is there.
+   */
+  async inTurn<T>(settled: Promise<T>, made: CallPosition | undefined, concurrent: () => boolean): Promise<T> {
+    try {
+      return await settled;
+    } finally {
+      const turn = made ? this.deliver(made, concurrent()) : undefined;
+      if (turn) await turn;
+    }
+  }
+
   /** Whether nothing waits for its turn. */
   get idle(): boolean {
     return this.waiting.size === 0 && this.sleeps.length === 0 && this.live.size === 0;

@@ -141,18 +141,7 @@ export class HistoryReplay implements RunScope {
       // The callbacks below throw a stored failure synchronously (the executor runs at once, so
       // the call is still made here): it is delivered in its turn too.
       const settled = new Promise<T>((resolve) => resolve(call()));
-      const made = this.made;
-      let value: T;
-      try {
-        value = await settled;
-      } catch (error) {
-        const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
-        if (turn) await turn;
-        throw error;
-      }
-      const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
-      if (turn) await turn;
-      return value;
+      return await this.completion.inTurn(settled, this.made, () => this.inFlight > 1);
     } finally {
       this.inFlight--;
     }

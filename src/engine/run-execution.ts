@@ -284,18 +284,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.made = undefined;
     try {
       const settled = call();
-      const made = this.made;
-      let value: T;
-      try {
-        value = await settled;
-      } catch (error) {
-        const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
-        if (turn) await turn;
-        throw error;
-      }
-      const turn = made ? this.completion.deliver(made, this.inFlight > 1) : undefined;
-      if (turn) await turn;
-      return value;
+      return await this.completion.inTurn(settled, this.made, () => this.inFlight > 1);
     } finally {
       this.inFlight--;
       this.parking.leave();
