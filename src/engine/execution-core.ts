@@ -89,9 +89,10 @@ export interface ExecutionCore extends RunScope {
   throwIfStopped(): void;
   /**
    * Before new work (not a replay): fails with the run's fatal error, hands the run back if
-   * shutdown asked for it, and stops if the execution was stopped.
+   * shutdown asked for it, and stops if the execution was stopped. Undefined when there was
+   * nothing to wait for (the usual case).
    */
-  atStepBoundary(): Promise<void>;
+  atStepBoundary(): Promise<void> | undefined;
   /** Throws the error that fails the run whatever it does next, if there is one. */
   throwIfFatal(): void;
   /** Fails the run with CrashLoopError at `key` if dead workers took it over too often in a row. */

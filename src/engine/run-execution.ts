@@ -278,17 +278,33 @@ export class RunExecution implements RunScope, ExecutionCore {
   // Every durable call counts as in flight while it runs, so the run parks only when all of them wait.
   // Its outcome reaches the workflow in its turn of the completion order; the call is taken (by
   // nextCall(), before the durable function's first await) as the function is entered.
-  private async tracked<T>(call: () => Promise<T>): Promise<T> {
+  private tracked<T>(call: () => Promise<T>): Promise<T> {
     this.parking.enter();
     this.inFlight++;
     this.made = undefined;
-    try {
-      const settled = call();
-      return await this.completion.inTurn(settled, this.made, () => this.inFlight > 1);
-    } finally {
+    const left = (): void => {
       this.inFlight--;
       this.parking.leave();
+    };
+    let settled: Promise<T>;
+    try {
+      settled = call();
+    } catch (error) {
+      left();
+      throw error;
     }
+    return this.completion
+      .inTurn(settled, this.made, () => this.inFlight > 1)
+      .then(
+        (value) => {
+          left();
+          return value;
+        },
+        (error: unknown) => {
+          left();
+          throw error;
+        },
+      );
   }
 
   private warnBatchParentNotWoken(error: unknown): void {
@@ -428,17 +444,17 @@ export class RunExecution implements RunScope, ExecutionCore {
     return this.services.serializer.deserialize(stored.output) as Awaited<T>;
   }
 
-  async checkpoint(checkpoint: NewCheckpoint): Promise<void> {
-    try {
-      await this.services.checkpoints.write({ lease: this.lease, checkpoint }, this.abort.signal);
-    } catch (error) {
-      if (error instanceof LeaseLostError) this.loseLease();
-      this.throwIfStopped();
-      // Not the step's failure: the checkpoint could not be stored. The run fails with this
-      // error whatever the workflow does with it, so it cannot continue on a missing checkpoint.
-      this.fatal ??= error as Error;
-      throw error;
-    }
+  checkpoint(checkpoint: NewCheckpoint): Promise<void> {
+    return this.services.checkpoints
+      .write({ lease: this.lease, checkpoint }, this.abort.signal)
+      .catch((error: unknown) => {
+        if (error instanceof LeaseLostError) this.loseLease();
+        this.throwIfStopped();
+        // Not the step's failure: the checkpoint could not be stored. The run fails with this
+        // error whatever the workflow does with it, so it cannot continue on a missing checkpoint.
+        this.fatal ??= error as Error;
+        throw error;
+      });
   }
 
   // Hands the run back (fenced), wakes other workers, and stops this execution.
@@ -459,10 +475,12 @@ export class RunExecution implements RunScope, ExecutionCore {
     return this.checkpoints.get(key);
   }
 
-  async atStepBoundary(): Promise<void> {
+  atStepBoundary(): Promise<void> | undefined {
     this.throwIfFatal();
-    if (this.releaseRequested) await this.releaseHere();
+    // Synchronous unless the run is handed back here: most steps pass with no promise made.
+    if (this.releaseRequested) return this.releaseHere().then(() => this.throwIfStopped());
     this.throwIfStopped();
+    return undefined;
   }
 
   throwIfFatal(): void {

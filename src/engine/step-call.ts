@@ -82,7 +82,8 @@ export async function executeStep<T>(
     attempt = stored.attempts + 1;
     await waitUntilWake(run, key, 'retry', stored.wakeInMs ?? 0);
   }
-  await run.atStepBoundary();
+  const boundary = run.atStepBoundary();
+  if (boundary) await boundary;
   run.throwIfCrashLooping(key);
 
   for (; ; attempt++) {
@@ -129,7 +130,9 @@ export async function executeStep<T>(
           observed.end();
           return committed;
         }
-        value = await contextStorage().run({ run, step }, async () => await attemptBody());
+        // A body that returns a plain value is not awaited: that would cost two promises per step.
+        const returned = contextStorage().run({ run, step }, attemptBody);
+        value = isThenable(returned) ? await returned : (returned as Awaited<T>);
         observed.measure('completed');
       } catch (error) {
         // The execution died inside a transactional step (crash point): nothing more happens here.
@@ -174,7 +177,8 @@ export async function executeStep<T>(
       }
       let output: StoredValue;
       try {
-        output = await serializer.store(encoded, { runId: run.id, stepKey: key });
+        output =
+          serializer.storedInPlace(encoded) ?? (await serializer.store(encoded, { runId: run.id, stepKey: key }));
       } catch (error) {
         run.throwIfStopped();
         run.failFatally(error as Error);
@@ -384,4 +388,8 @@ async function recordFailedAttempt(
     throw error;
   });
   run.log.debug('step attempt failed; retrying', { step: attempt.key, stepAttempt: attempt.attempts });
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

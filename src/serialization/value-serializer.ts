@@ -89,13 +89,23 @@ export class ValueSerializer implements Serializer {
     return this.serializer.deserialize(JSON.parse(encoded.text) as StoredValue);
   }
 
+  /** What to write in the row when it is the value itself (no large-value store takes it); else undefined. */
+  storedInPlace(encoded: EncodedValue): StoredValue | undefined {
+    return this.keptInPlace(encoded) ? encoded.stored : undefined;
+  }
+
+  private keptInPlace(encoded: EncodedValue): boolean {
+    const large = this.settings.largeValues;
+    return !large || encoded.bytes <= large.thresholdBytes;
+  }
+
   /**
    * What to write in the row: the value itself, or, over `largeValues.threshold`, a reference to
    * where the store put it. LargeValueStoreError if the store fails.
    */
   async store(encoded: EncodedValue, place: ValuePlace): Promise<StoredValue> {
     const large = this.settings.largeValues;
-    if (!large || encoded.bytes <= large.thresholdBytes) return encoded.stored;
+    if (!large || this.keptInPlace(encoded)) return encoded.stored;
     const info: LargeValueInfo = { what: encoded.what, ...place, bytes: encoded.bytes };
     let ref: unknown;
     try {

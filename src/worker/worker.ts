@@ -29,7 +29,10 @@ const maxTimerMs = 2 ** 31 - 1;
 export class Worker {
   /** Executions in flight here, each with the promise that settles when it has ended. */
   private readonly executions = new Map<RunExecution, Promise<void>>();
-  private readonly finished = new Set<(runId: string, outcome: RunOutcome | undefined) => void>();
+  /** The same executions by run id (usually one each; two overlap for a moment after a stall). */
+  private readonly executionsByRun = new Map<string, RunExecution[]>();
+  /** Callers of runEnded(), by run id: told when the next execution of that run ends here. */
+  private readonly endWaiters = new Map<string, Array<(outcome: RunOutcome | undefined) => void>>();
   private readonly listener: WakeUpListener;
   private running = false;
   private wake: (() => void) | undefined;
@@ -112,11 +115,11 @@ export class Worker {
 
   /** Whether this worker is executing the run now. */
   isExecuting(runId: string): boolean {
-    return this.executionsOf(runId).length > 0;
+    return this.executionsByRun.has(runId);
   }
 
-  private executionsOf(runId: string): RunExecution[] {
-    return [...this.executions.keys()].filter((execution) => execution.id === runId);
+  private executionsOf(runId: string): readonly RunExecution[] {
+    return this.executionsByRun.get(runId) ?? [];
   }
 
   /**
@@ -160,12 +163,15 @@ export class Worker {
   }
 
   /**
-   * Calls `listener(runId, outcome)` whenever an execution of a run ends on this worker; `outcome`
-   * is what it recorded when it finished the run (undefined when it handed the run on).
+   * Resolves when the next execution of the run ends on this worker, with the outcome it recorded
+   * when it finished the run (undefined when it handed the run on). Only for a run executing here.
    */
-  onRunFinished(listener: (runId: string, outcome: RunOutcome | undefined) => void): () => void {
-    this.finished.add(listener);
-    return () => this.finished.delete(listener);
+  runEnded(runId: string): Promise<RunOutcome | undefined> {
+    return new Promise((resolve) => {
+      const waiters = this.endWaiters.get(runId);
+      if (waiters) waiters.push(resolve);
+      else this.endWaiters.set(runId, [resolve]);
+    });
   }
 
   async stop(drainMs: number): Promise<void> {
@@ -244,7 +250,7 @@ export class Worker {
         owner: this.id,
         // A run this worker still executes is never taken over by this worker: after an
         // event-loop stall past the lease, renewal takes its lease back if nobody else did.
-        executing: [...new Set([...this.executions.keys()].map((execution) => execution.id))],
+        executing: [...this.executionsByRun.keys()],
         workflows: this.registry.claimableNames,
         versions: this.servedVersions,
         limit: free - claimed,
@@ -285,12 +291,24 @@ export class Worker {
       })
       .then(() => {
         metrics?.executionEnded(claim.workflow);
-        this.executions.delete(execution);
-        for (const listener of this.finished) listener(claim.id, execution.recordedOutcome);
+        this.forget(execution);
+        const waiters = this.endWaiters.get(claim.id);
+        this.endWaiters.delete(claim.id);
+        for (const waiter of waiters ?? []) waiter(execution.recordedOutcome);
         // Capacity was freed: look for more work now.
         this.nudge();
       });
     this.executions.set(execution, ended);
+    const ofRun = this.executionsByRun.get(claim.id);
+    if (ofRun) ofRun.push(execution);
+    else this.executionsByRun.set(claim.id, [execution]);
+  }
+
+  private forget(execution: RunExecution): void {
+    this.executions.delete(execution);
+    const others = this.executionsOf(execution.id).filter((other) => other !== execution);
+    if (others.length > 0) this.executionsByRun.set(execution.id, others);
+    else this.executionsByRun.delete(execution.id);
   }
 
   private async sleepUntilWoken(): Promise<void> {
