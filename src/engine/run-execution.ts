@@ -71,8 +71,8 @@ export class RunExecution implements RunScope, ExecutionCore {
   private releaseAsked = false;
   /** Parks the run once every durable call in flight is a wait (see run-parking.ts). */
   readonly parking = new RunParking((waits) => void parkOn(this, waits));
-  /** Aborted by requestRelease(), so an in-process wait ends early at shutdown. */
-  private readonly releaseController = new AbortController();
+  /** Aborted by requestRelease(), so an in-process wait ends early at shutdown; made when first asked for. */
+  private releaseController: AbortController | undefined;
   private handedBack = false;
   /** The outcome this execution recorded, if it finished the run: result() waiters here use it. */
   recordedOutcome: RunOutcome | undefined;
@@ -104,7 +104,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     this.completion = this.completionOrder([]);
     this.scheduledAt = claim.scheduledAt;
     // A fan-in over many children or steps waits on this signal once per concurrent call.
-    setMaxListeners(0, this.abort.signal, this.releaseController.signal);
+    setMaxListeners(0, this.abort.signal);
     // A stopped execution keeps no order: calls waiting for their turn go on, to stop at once.
     this.abort.signal.addEventListener('abort', () => this.completion.relax(), { once: true });
   }
@@ -127,6 +127,11 @@ export class RunExecution implements RunScope, ExecutionCore {
   }
 
   get releaseSignal(): AbortSignal {
+    if (!this.releaseController) {
+      this.releaseController = new AbortController();
+      setMaxListeners(0, this.releaseController.signal);
+      if (this.releaseAsked) this.releaseController.abort();
+    }
     return this.releaseController.signal;
   }
 
@@ -159,7 +164,7 @@ export class RunExecution implements RunScope, ExecutionCore {
    */
   requestRelease(): void {
     this.releaseAsked = true;
-    this.releaseController.abort();
+    this.releaseController?.abort();
   }
 
   /** The run was cancelled (cancel()): abort in-flight work now; the run is already marked. */

@@ -121,6 +121,8 @@ export class DefaultSerializer implements Serializer {
   }
 
   serialize(value: unknown, what: string): StoredValue {
+    // The commonest outputs, stored exactly as superjson stores them, without its walk.
+    if (isPlainJsonScalar(value)) return { json: value };
     let stored: StoredValue;
     try {
       const unstorable = findUnstorableValue(value);
@@ -137,6 +139,7 @@ export class DefaultSerializer implements Serializer {
   }
 
   deserialize(stored: StoredValue): unknown {
+    if (isStoredScalar(stored)) return stored.json;
     return this.json.deserialize(stored as unknown as Envelope);
   }
 
@@ -188,4 +191,18 @@ function isClassInstance(value: unknown): boolean {
     value instanceof Error ||
     isBinaryValue(value)
   );
+}
+
+// A value superjson stores as `{ json: value }` with no annotation: a string, a boolean, null, or
+// a finite number other than -0 (NaN, the infinities and -0 get annotations).
+function isPlainJsonScalar(value: unknown): value is string | number | boolean | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  return typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0);
+}
+
+// The stored form of such a value: read back without superjson's copy and annotation pass.
+function isStoredScalar(stored: StoredValue): stored is { json: string | number | boolean | null } {
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return false;
+  const keys = Object.keys(stored);
+  return keys.length === 1 && keys[0] === 'json' && isPlainJsonScalar(stored.json);
 }
