@@ -117,7 +117,8 @@ FOR SHARE`,
  */
 export async function insertCheckpoint(db: ZartDatabase, row: LeasedCheckpoint): Promise<void> {
   const statement = db.compile(compileInsert);
-  const values = statement.order.map((p) => parameterValues(row)[p]);
+  const named = parameterValues(row);
+  const values = statement.order.map((p) => named[p]);
   await db.pool.query({ name: statement.name, text: statement.text, values }).catch(rethrowFenced(row.lease));
 }
 
@@ -141,7 +142,8 @@ export async function insertCheckpointIn(
   row: LeasedCheckpoint,
 ): Promise<void> {
   const statement = db.compile(compileInsert);
-  const values = statement.order.map((p) => parameterValues(row)[p]);
+  const named = parameterValues(row);
+  const values = statement.order.map((p) => named[p]);
   let written: unknown[];
   try {
     written = await manager.query<unknown[]>(`${statement.text} RETURNING 1 AS written`, values);
