@@ -41,8 +41,14 @@ import { countRunsByQueue } from '../storage/sql/count-runs-by-queue';
 import { deleteFinishedRuns } from '../storage/sql/delete-finished-runs';
 import { forkRun } from '../storage/sql/fork-run';
 import { insertEvent } from '../storage/sql/insert-event';
-import { insertRun } from '../storage/sql/insert-run';
-import { insertRuns, type StartingRun } from '../storage/sql/insert-runs';
+import { insertRun, type RunPlacement } from '../storage/sql/insert-run';
+import {
+  insertRuns,
+  type InsertedStart,
+  type StartClaim,
+  type StartedRun,
+  type StartingRun,
+} from '../storage/sql/insert-runs';
 import { GroupCommit } from '../storage/group-commit';
 import { moveRun } from '../storage/sql/move-run';
 import { resumeRun } from '../storage/sql/reset-run';
@@ -109,7 +115,7 @@ export class ZartClient {
   /** @internal */
   protected wakeUps: WakeUpPublisher | undefined;
   /** Starts outside a caller's transaction, group-committed (sql/insert-runs.ts). */
-  private starts: GroupCommit<StartingRun, number | null> | undefined;
+  private starts: GroupCommit<StartingRun, InsertedStart> | undefined;
   /** @internal The queues startWorkflow() and startChild() accept (resolve-run-queue.ts). */
   protected knownQueues: ReadonlySet<string> = new Set();
   private closing = new AbortController();
@@ -266,17 +272,27 @@ export class ZartClient {
       input: stored,
       timeoutMs: definition.timeoutMs,
     };
+    // Where this process's worker has room, the run may start claimed by it (see insert-runs.ts).
+    // Not in the caller's transaction: the run must not execute before that commits.
+    const claim = options.manager ? null : this.claimAtStart(queue, placement);
+    let claimedHere: StartedRun | undefined;
     const insert = async (traceContext: StoredTraceContext | null): ReturnType<typeof insertRun> => {
       const run = { ...newRun, traceContext };
       // In the caller's transaction the insert must be the caller's own statement.
       if (options.manager) return insertRun(db, run, placement, options.manager);
-      const startsInMs = await this.starts!.write({ run, placement });
+      const inserted = await this.starts!.write({ run, placement, claim });
+      if (inserted?.claimedHere) claimedHere = { ...run, deadlineInMs: inserted.deadlineInMs };
       // Not inserted (the id or the key is taken): settled alone, with the caller's typed error.
-      return startsInMs === null ? insertRun(db, run, placement) : { inserted: true, startsInMs };
+      return inserted === null ? insertRun(db, run, placement) : { inserted: true, startsInMs: inserted.startsInMs };
     };
     // The run's executions, wherever they happen, continue the caller's trace under this start's span.
     const { tracing, metrics } = this.options;
-    const result = tracing ? await tracing.started(definition.name, id, insert) : await insert(null);
+    let result: Awaited<ReturnType<typeof insertRun>>;
+    try {
+      result = tracing ? await tracing.started(definition.name, id, insert) : await insert(null);
+    } finally {
+      if (claim) this.startedHere(claim, claimedHere);
+    }
     if ('duplicateOf' in result) {
       throw new RunDeduplicatedError(definition.name, placement.deduplicationKey!, result.duplicateOf);
     }
@@ -286,7 +302,7 @@ export class ZartClient {
     // In the caller's transaction the run may yet roll back: counted all the same, as started here.
     if (result.inserted) metrics?.runStarted(definition.name);
     // In the caller's transaction, the NOTIFY sent with the insert wakes workers at commit.
-    if (result.inserted && !options.manager) this.runStarted(id, queue, result.startsInMs);
+    if (result.inserted && !options.manager && !claimedHere) this.runStarted(id, queue, result.startsInMs);
     return this.getHandle(id, definition.name);
   }
 
@@ -709,6 +725,20 @@ export class ZartClient {
   protected hasWorker(): boolean {
     return false;
   }
+
+  /**
+   * @internal Asks this process's worker to execute a run about to be started, at once: the claim
+   * to insert it with, or null. A client executes nothing.
+   */
+  protected claimAtStart(_queue: string, _placement: RunPlacement): StartClaim | null {
+    return null;
+  }
+
+  /**
+   * @internal After a start that asked claimAtStart(): `run` is the run when it was inserted
+   * claimed (execute it now), undefined when it was not (the claim's room is free again).
+   */
+  protected startedHere(_claim: StartClaim, _run: StartedRun | undefined): void {}
 
   /**
    * @internal Called after a new run row is committed: wake the workers (coalesced per tick). A

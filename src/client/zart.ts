@@ -10,6 +10,9 @@ import { retryOnDisconnect } from '../storage/reconnect';
 import { finishRuns, type FinishingRun } from '../storage/sql/finish-runs';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
+import type { RunPlacement } from '../storage/sql/insert-run';
+import type { StartClaim, StartedRun } from '../storage/sql/insert-runs';
+import type { StoredValue } from '../serialization/serializer';
 import { Worker } from '../worker/worker';
 import { ScheduleTicker } from '../schedules/schedule-ticker';
 import { saveDeclaredSchedules } from '../schedules/schedule-store';
@@ -121,6 +124,34 @@ export class Zart extends ZartClient {
    */
   protected testHooks(): TestHooks | undefined {
     return undefined;
+  }
+
+  /** @internal Unlimited queues only, due now: a delayed or scheduled run waits for its time. */
+  protected override claimAtStart(queue: string, placement: RunPlacement): StartClaim | null {
+    if (placement.startAt !== null || (placement.delayMs ?? 0) > 0 || placement.partitionKey !== null) return null;
+    return this.worker?.reserveStart(queue) ?? null;
+  }
+
+  /** @internal A run inserted claimed by this worker is a fresh first claim: it executes now. */
+  protected override startedHere(_claim: StartClaim, run: StartedRun | undefined): void {
+    this.worker?.startReserved(
+      run && {
+        id: run.id,
+        workflow: run.workflow,
+        // As a claim reads it back from its JSON column, so the execution sees the stored form.
+        input: JSON.parse(JSON.stringify(run.input) ?? 'null') as StoredValue,
+        attempt: 1,
+        parentId: null,
+        leaseEpoch: 1,
+        deadlineInMs: run.deadlineInMs,
+        recoveries: 0,
+        queue: run.queue,
+        traceContext: run.traceContext,
+        dueForSeconds: 0,
+        scheduledAt: null,
+        fresh: true,
+      },
+    );
   }
 
   /**

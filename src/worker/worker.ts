@@ -7,6 +7,7 @@
 // renewed, signalled, counted and forgotten on its own.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { contextStorage } from '../context/run-context';
 import type { ExecutionServices } from '../engine/execution-core';
 import { RunExecution } from '../engine/run-execution';
 import type { ResolvedWorkerOptions } from '../options/resolve-options';
@@ -33,11 +34,19 @@ export class Worker {
   private readonly executionsByRun = new Map<string, RunExecution[]>();
   /** Callers of runEnded(), by run id: told when the next execution of that run ends here. */
   private readonly endWaiters = new Map<string, Array<(outcome: RunOutcome | undefined) => void>>();
+  /** Slots held for runs being started here claimed by this worker (reserveStart()). */
+  private reservedStarts = 0;
   private readonly listener: WakeUpListener;
   private running = false;
   private wake: (() => void) | undefined;
   /** A wake-up that arrived while the loop was busy claiming: the next sleep returns at once. */
   private woken = false;
+  /**
+   * The last claim round was bounded by this worker's room, not by the runs there were: runs may
+   * be left that a freed slot should take at once. Else a run finished here needs no claim round
+   * (every run that becomes due later comes with a wake-up, a timer or the poll).
+   */
+  private saturated = false;
   private loop: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private claimErrors = 0;
@@ -88,7 +97,42 @@ export class Worker {
 
   /** Whether a run started now would be claimed here at once. */
   get hasCapacity(): boolean {
-    return this.running && this.executions.size < this.options.concurrency;
+    return this.running && this.executions.size + this.reservedStarts < this.options.concurrency;
+  }
+
+  /**
+   * Holds a slot for a run of `queue` this process is starting, to insert it claimed by this
+   * worker (storage/sql/insert-runs.ts): its lease, or null when this worker cannot take it now
+   * (no room, a queue it does not serve, or one with limits, which only a claim enforces).
+   */
+  reserveStart(queue: string): { owner: string; leaseMs: number } | null {
+    if (!this.hasCapacity || !this.serves(queue) || this.queues.limited.has(queue)) return null;
+    this.reservedStarts++;
+    return { owner: this.id, leaseMs: this.options.leaseMs };
+  }
+
+  /**
+   * The start that reserveStart() held a slot for is committed: `run` is the claimed run to
+   * execute now, or undefined when it was not inserted claimed (the slot is free again). Past
+   * stop(), a claimed run is handed back at once instead, for another worker to take.
+   */
+  startReserved(run: ClaimedRun | undefined): void {
+    this.reservedStarts--;
+    if (!run) return;
+    if (this.running) {
+      // Not in the starting caller's async context: the execution is the worker's, like a claim's.
+      contextStorage().exit(() => this.launch(run));
+      return;
+    }
+    const { db, logger, wakeUps } = this.services;
+    void releaseRuns(db, this.id, [{ id: run.id, epoch: run.leaseEpoch }])
+      .then(() => wakeUps.publish())
+      .catch((error: unknown) => {
+        logger.warn('could not hand back a run started during shutdown; it resumes after its lease expires', {
+          runId: run.id,
+          error: describe(error),
+        });
+      });
   }
 
   async start(): Promise<void> {
@@ -205,12 +249,14 @@ export class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.running) {
-      const free = this.options.concurrency - this.executions.size;
+      const free = this.options.concurrency - this.executions.size - this.reservedStarts;
       let claimedAll = false;
       this.roundsBegun++;
+      this.saturated = free <= 0;
       if (free > 0) {
         try {
           claimedAll = (await this.claim(free)) === free;
+          this.saturated = claimedAll;
           this.claimErrors = 0;
         } catch (error) {
           // Logged on the first failure and then every tenth, not once per poll.
@@ -295,8 +341,10 @@ export class Worker {
         const waiters = this.endWaiters.get(claim.id);
         this.endWaiters.delete(claim.id);
         for (const waiter of waiters ?? []) waiter(execution.recordedOutcome);
-        // Capacity was freed: look for more work now.
-        this.nudge();
+        // Room was freed: look for more work now if the last round may have left some, or if the
+        // run is still to be done (parked and already woken, or handed back): the rounds while it
+        // executed here could not take it.
+        if (this.saturated || !execution.recordedOutcome) this.nudge();
       });
     this.executions.set(execution, ended);
     const ofRun = this.executionsByRun.get(claim.id);

@@ -2,6 +2,9 @@
 // storage/group-commit.ts). A run whose id or de-duplication key is taken is skipped, not waited
 // on with a retry here: its caller settles it alone with insert-run.ts, which tells an existing
 // run, a live duplicate and a lost race apart, so every caller still gets its own typed answer.
+// A start made where a worker has room for the run may come already claimed by that worker (its
+// lease, epoch 1): it then executes at once, without a claim round trip, unless a run that is due
+// waits in its queue at its priority or above, which must go first.
 import type { ZartDatabase } from '../zart-database';
 import type { NewRun, RunPlacement } from './insert-run';
 
@@ -9,34 +12,72 @@ import type { NewRun, RunPlacement } from './insert-run';
 export interface StartingRun {
   run: NewRun;
   placement: RunPlacement;
+  /** The worker of this process asks to execute the run at once. */
+  claim: StartClaim | null;
 }
 
-// As insert-run.ts, row by row: a delayed run's deadline counts from its start.
+/** A worker's claim on a run it starts: its id and the lease it takes (as a claim takes one). */
+export interface StartClaim {
+  owner: string;
+  leaseMs: number;
+}
+
+/** A run inserted claimed by the starting worker (epoch 1), with its deadline by the database clock. */
+export interface StartedRun extends NewRun {
+  deadlineInMs: number | null;
+}
+
+/** What the batch did with one start. */
+export type InsertedStart =
+  /** Not inserted: the id or the de-duplication key is taken (settle it with insertRun()). */
+  | null
+  /** Inserted pending: claimable in `startsInMs`. */
+  | { claimedHere: false; startsInMs: number }
+  /** Inserted running, leased to the asking worker (epoch 1): its deadline, database clock. */
+  | { claimedHere: true; startsInMs: 0; deadlineInMs: number | null };
+
+// As insert-run.ts, row by row: a delayed run's deadline counts from its start. A claimed start
+// is set as a claim sets a run (claim-runs.ts): running, leased, started now; the due runs ahead
+// of it are found through runs_claimable_idx, as the claim finds them.
 const insertSql = (t: { runs: string }) => `
 WITH batch AS (
-  SELECT b.*, coalesce(b.start_at, now() + make_interval(secs => coalesce(b.delay_ms, 0) / 1000)) AS at
+  SELECT b.*, coalesce(b.start_at, now() + make_interval(secs => coalesce(b.delay_ms, 0) / 1000)) AS at,
+         b.claim_owner IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM ${t.runs} q
+           WHERE q.status IN ('pending', 'waiting') AND q.available_at <= now()
+             AND q.queue = b.queue AND q.priority >= b.priority
+         ) AS claimed
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::float8[], $7::int[],
-              $8::text[], $9::text[], $10::timestamptz[], $11::float8[], $12::json[])
+              $8::text[], $9::text[], $10::timestamptz[], $11::float8[], $12::json[], $13::text[], $14::float8[])
     AS b(id, workflow, version, queue, input, timeout_ms, priority, partition_key, deduplication_key,
-         start_at, delay_ms, trace_context)
+         start_at, delay_ms, trace_context, claim_owner, lease_ms)
 )
 INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at,
-                       priority, partition_key, deduplication_key, trace_context)
-SELECT id, workflow, version, 'pending', queue, input, at,
+                       priority, partition_key, deduplication_key, trace_context,
+                       lease_owner, lease_epoch, lease_expires_at, started_at)
+SELECT id, workflow, version, CASE WHEN claimed THEN 'running' ELSE 'pending' END, queue, input, at,
        CASE WHEN timeout_ms IS NULL THEN NULL
             ELSE greatest(at, now()) + make_interval(secs => timeout_ms / 1000) END,
-       priority, partition_key, deduplication_key, trace_context
+       priority, partition_key, deduplication_key, trace_context,
+       CASE WHEN claimed THEN claim_owner END, CASE WHEN claimed THEN 1 ELSE 0 END,
+       CASE WHEN claimed THEN now() + make_interval(secs => lease_ms / 1000) END,
+       CASE WHEN claimed THEN now() END
 FROM batch
 ON CONFLICT DO NOTHING
-RETURNING id, workflow, greatest(0, extract(epoch FROM available_at - now()) * 1000)::float8 AS "startsInMs"`;
+RETURNING id, workflow, status = 'running' AS "claimedHere",
+          greatest(0, extract(epoch FROM available_at - now()) * 1000)::float8 AS "startsInMs",
+          (extract(epoch FROM deadline_at - now()) * 1000)::float8 AS "deadlineInMs"`;
 
-/**
- * For each start, in order: milliseconds until the new run is claimable, or null when it was not
- * inserted (its id or de-duplication key is taken; the caller finds out which with insertRun()).
- */
-export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[]): Promise<Array<number | null>> {
+/** For each start, in order: what became of it (see InsertedStart). */
+export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[]): Promise<InsertedStart[]> {
   const column = <T>(pick: (start: StartingRun) => T): T[] => starts.map(pick);
-  const { rows } = await db.query<{ id: string; workflow: string; startsInMs: number }>(
+  const { rows } = await db.query<{
+    id: string;
+    workflow: string;
+    claimedHere: boolean;
+    startsInMs: number;
+    deadlineInMs: number | null;
+  }>(
     db.sql(insertSql),
     [
       column((s) => s.run.id),
@@ -51,6 +92,8 @@ export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[
       column((s) => s.placement.startAt),
       column((s) => s.placement.delayMs),
       column((s) => (s.run.traceContext === null ? null : JSON.stringify(s.run.traceContext))),
+      column((s) => s.claim?.owner ?? null),
+      column((s) => s.claim?.leaseMs ?? null),
     ],
     db.statementName('zart_insert_runs'),
   );
@@ -61,6 +104,8 @@ export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[
     const row = inserted.get(run.id);
     if (row?.workflow !== run.workflow) return null;
     inserted.delete(run.id);
-    return row.startsInMs;
+    return row.claimedHere
+      ? { claimedHere: true, startsInMs: 0, deadlineInMs: row.deadlineInMs }
+      : { claimedHere: false, startsInMs: row.startsInMs };
   });
 }
