@@ -2,7 +2,7 @@
 // docs/performance.md records. The server is DATABASE_URL's, else a local or embedded one (as the
 // demo); the bench makes its own databases there and drops them at the end. Knobs: BENCH_QUICK=1,
 // BENCH_ONLY=w1,w2,w3,w4,w5, BENCH_SYSTEMS=raw,zart,dbos, BENCH_JSON=file, BENCH_DATABASE_PREFIX,
-// BENCH_KEEP_DATABASES=1, and the per-workload ones below.
+// BENCH_KEEP_DATABASES=1, BENCH_PG_STATS=1 (server-statement-stats.ts), and the per-workload ones below.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { runW2, type W2Result } from './w2-throughput';
 import { runW3, type W3Result } from './w3-sleepers';
 import { runW4, type W4Figures } from './w4-crash-recovery';
 import { runW5, type W5Result } from './w5-fan-out';
+import { formatServerStatementStats, ServerStatementStats } from './server-statement-stats';
 
 const quick = process.env.BENCH_QUICK === '1';
 const env = (name: string, full: number, short: number): number => Number(process.env[name] ?? (quick ? short : full));
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     systems,
   };
   let dbosLaunched = false;
+  // BENCH_PG_STATS=1: the server's figures per statement, printed after the tables.
+  const serverLines: string[] = [];
   const results: {
     w1?: W1Result;
     w2?: W2Result;
@@ -102,7 +105,10 @@ async function main(): Promise<void> {
     }
     if (workloads.has('w2')) {
       console.log(`W2: ${w2.workflows} workflows x 5 trivial steps, 32 in flight, ${w2.rounds} rounds ...`);
+      const serverStats = process.env.BENCH_PG_STATS === '1' ? await ServerStatementStats.start(context.url) : null;
       results.w2 = await runW2(context, w2);
+      if (serverStats)
+        serverLines.push(...formatServerStatementStats('W2', await serverStats.read('zart_w2', 'bench_w2_steps')));
     }
     if (workloads.has('w3')) {
       console.log(`W3: ${w3.sleepers} workflows parked in a durable sleep, heap held ...`);
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  for (const line of serverLines) console.log(line);
   if (process.env.BENCH_JSON)
     writeFileSync(process.env.BENCH_JSON, JSON.stringify({ w1Runs, w2, w3, w4, w5, results }, null, 2));
 }

@@ -7,6 +7,7 @@ import { Schedules1764400000000 } from './1764400000000-schedules';
 import { CallOrderAndVersions1764500000000 } from './1764500000000-call-order-and-versions';
 import { CompletionOrder1764600000000 } from './1764600000000-completion-order';
 import { ChildBatches1764630000000 } from './1764630000000-child-batches';
+import { CheckpointsWithoutForeignKey1764700000000 } from './1764700000000-checkpoints-without-foreign-key';
 
 export const zartMigrations = [
   CreateCoreTables1764000000000,
@@ -17,4 +18,5 @@ export const zartMigrations = [
   CallOrderAndVersions1764500000000,
   CompletionOrder1764600000000,
   ChildBatches1764630000000,
+  CheckpointsWithoutForeignKey1764700000000,
 ];

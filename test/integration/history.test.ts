@@ -81,6 +81,8 @@ describe('history', () => {
       (await db.sql.query("SELECT count(*) FROM zart.runs WHERE finished_at < now() - interval '7 days'")).rows[0]
         .count,
     );
+    const stepsBefore = await db.sql.query("SELECT count(*)::int AS n FROM zart.steps WHERE run_id LIKE 'drop-%'");
+    expect(stepsBefore.rows[0].n).toBe(3);
 
     const deleted = await zart.deleteFinishedRuns({ olderThan: '7d', batchSize: 2 });
 
@@ -93,6 +95,19 @@ describe('history', () => {
     expect(steps.rows[0].n).toBe(0);
     await expect(zart.deleteFinishedRuns({ olderThan: '7d', batchSize: 0 })).rejects.toThrow(/positive integer/);
   }, 120_000);
+
+  it("deletes a run's checkpoints with the run when an operator deletes it by hand", async () => {
+    const zart = await db.zart();
+    await (await zart.startWorkflow(Noop, undefined as never, { id: 'deleted-by-hand' })).result();
+    const count = async (): Promise<number> =>
+      (await db.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM zart.steps WHERE run_id = 'deleted-by-hand'"))
+        .rows[0]!.n;
+    expect(await count()).toBe(1);
+
+    await db.sql.query("DELETE FROM zart.runs WHERE id = 'deleted-by-hand'");
+
+    expect(await count()).toBe(0);
+  }, 60_000);
 
   it('lists live workers with host, pid and version', async () => {
     const zart = await db.zart();

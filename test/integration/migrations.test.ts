@@ -34,6 +34,7 @@ describe('migrations', () => {
       'CallOrderAndVersions1764500000000',
       'CompletionOrder1764600000000',
       'ChildBatches1764630000000',
+      'CheckpointsWithoutForeignKey1764700000000',
     ]);
     const tables = await db.sql.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'zart_race' ORDER BY table_name",
