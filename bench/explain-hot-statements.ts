@@ -185,6 +185,8 @@ async function main(): Promise<void> {
             traceContext: null,
           },
           placement: { priority: 0, partitionKey: null, deduplicationKey: null, delayMs: null, startAt: null },
+          // As a process with a worker starts them: claimed by it in the insert.
+          claim: { owner: 'explain', leaseMs: 30_000 },
         })),
       ),
     );
