@@ -90,7 +90,8 @@ describe('zart dashboard', () => {
   it('serves with a token it makes up, printing a link that carries it, and stops on SIGTERM with exit code 0', async () => {
     const child = madeUp;
     const [, url, generated] = await printed(child, /zart dashboard: (http:\/\/127\.0\.0\.1:\d+\/)#token=([\w-]+)\n/);
-    expect(child.stdout()).toMatch(/a token made up for this process/);
+    // Its own write, after the link's: it may reach the pipe a moment later.
+    await printed(child, /a token made up for this process/);
     const runs = await fetch(`${url}api/runs`, { headers: { Authorization: `Bearer ${generated}` } });
     expect(runs.status).toBe(200);
     expect(((await runs.json()) as { runs: Array<{ id: string }> }).runs.map((r) => r.id)).toEqual(['cli-dashboard-1']);
