@@ -1,6 +1,7 @@
 // Counts statements sent through node-postgres in this process (zart, TypeORM, DBOS and the raw
 // baseline all share the one deduplicated `pg`), so a workload can report round trips per step
-// and which statements they are. A pipelined extended-protocol query (parse/bind/execute/sync)
+// and which statements they are; test/integration/statements-per-run.test.ts guards zart's counts
+// with it. A pipelined extended-protocol query (parse/bind/execute/sync)
 // is one round trip and counts once.
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
@@ -80,8 +81,13 @@ export class QueryCounter {
 // statement (measured at ~0.02 ms with a regex per call) out of the figures it counts.
 const keys = new Map<string, string>();
 
-// The statement's first 90 characters, whitespace folded: enough to tell them apart.
+// A prepared statement by its name (zart's hot path: `zart_insert_checkpoint_<schema>` is
+// storage/sql/insert-checkpoint.ts; several of them open with the same `WITH batch AS (...`),
+// any other by its first 90 characters, whitespace folded: enough to tell them apart.
 function statementKey(query: unknown): string {
+  if (typeof query === 'object' && query !== null && 'name' in query && typeof query.name === 'string') {
+    return query.name;
+  }
   const text =
     typeof query === 'string'
       ? query

@@ -192,6 +192,13 @@ function rows(results: {
       ratios: true,
       target: { text: 'zart <= 1.5x raw', met: (v) => both(v.zart, v.raw, (z, r) => z <= 1.5 * r) },
     });
+    out.push({
+      label: 'W1 end to end ms per step',
+      ...per(results.w1, (v) => v.endToEndMsPerStep),
+      digits: 3,
+      ratios: true,
+      target: { text: 'zart <= 1.5x raw', met: (v) => both(v.zart, v.raw, (z, r) => z <= 1.5 * r) },
+    });
     out.push({ label: 'W1 statements per step', ...per(results.w1, (v) => v.queriesPerStep), digits: 2 });
   }
   if (results.w2) {

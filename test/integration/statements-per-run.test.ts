@@ -1,0 +1,100 @@
+// Round trips per run, not only per step: a run's start, claim, finish and awaited result are
+// group-committed or avoided, and each step of a lone run costs exactly its checkpoint. Counted
+// through node-postgres (bench/query-counter.ts, as the bench counts them), never timed.
+import { QueryCounter, type StatementStats } from '../../bench/query-counter';
+import { Workflow, step } from '../../src';
+import { useTestDatabase } from '../support/test-zart';
+
+const db = useTestDatabase();
+
+@Workflow({ name: 'statements-twenty-steps' })
+class TwentySteps {
+  async run(): Promise<number> {
+    let sum = 0;
+    for (let i = 0; i < 20; i++) sum += await step('trivial', () => i);
+    return sum;
+  }
+}
+
+@Workflow({ name: 'statements-five-steps' })
+class FiveSteps {
+  async run(input: { n: number }): Promise<number> {
+    let sum = 0;
+    for (let i = 0; i < 5; i++) sum += await step('trivial', () => input.n + i);
+    return sum;
+  }
+}
+
+// zart's statements on the path of a run, by their prepared statement's name (schema "zart").
+const kinds = {
+  start: 'zart_insert_runs_zart',
+  claim: 'zart_claim_runs_zart',
+  checkpointAlone: 'zart_insert_checkpoint_zart',
+  checkpointBatch: 'zart_insert_checkpoints_zart',
+  loadCheckpoints: 'zart_load_checkpoints_zart',
+  finish: 'zart_finish_runs_zart',
+  readOutcome: 'zart_read_run_outcome_zart',
+} as const;
+
+function countsOf(statements: ReadonlyMap<string, StatementStats>): Record<keyof typeof kinds, number> {
+  const count = (name: string): number => statements.get(name)?.count ?? 0;
+  return Object.fromEntries(Object.entries(kinds).map(([kind, name]) => [kind, count(name)])) as Record<
+    keyof typeof kinds,
+    number
+  >;
+}
+
+describe('statements per run', () => {
+  const counter = new QueryCounter();
+  beforeAll(() => counter.install());
+  afterAll(() => counter.uninstall());
+
+  it('a lone run of 20 steps sends one checkpoint per step and at most 4 statements besides', async () => {
+    // No poll and no schedule tick during the measure: only what the run itself causes is counted.
+    const zart = await db.zart({ worker: { concurrency: 64, pollInterval: '1h' } });
+    // The first run warms up (the schedule ticker's first look at start, prepared statements).
+    await (await zart.startWorkflow(TwentySteps, undefined as never)).result();
+
+    const { result, queries, statements } = await counter.measure(async () =>
+      (await zart.startWorkflow(TwentySteps, undefined as never)).result(),
+    );
+
+    expect(result).toBe(190);
+    const sent = countsOf(statements);
+    expect(sent.checkpointAlone + sent.checkpointBatch).toBe(20);
+    expect(sent).toMatchObject({ start: 1, finish: 1, loadCheckpoints: 0, readOutcome: 0 });
+    // The claim the start asked for, and perhaps the one the end of the run asked for.
+    expect(sent.claim).toBeGreaterThanOrEqual(1);
+    expect(sent.claim).toBeLessThanOrEqual(2);
+    // Nothing else (one spare: a lease renewal may fall in the measure on a slow machine).
+    expect(queries - 20).toBeLessThanOrEqual(4 + 1);
+  });
+
+  it('64 concurrent runs of 5 steps share their starts, checkpoints and finishes', async () => {
+    const zart = await db.zart({ worker: { concurrency: 64, pollInterval: '1h' } });
+    await (await zart.startWorkflow(FiveSteps, { n: -1 })).result();
+
+    const { result, queries, statements } = await counter.measure(() =>
+      Promise.all(
+        // result() right after its start: a run executing here is not read back (outcomeFromHere).
+        Array.from({ length: 64 }, async (_, n) => (await zart.startWorkflow(FiveSteps, { n })).result()),
+      ),
+    );
+
+    expect(result).toEqual(Array.from({ length: 64 }, (_, n) => 5 * n + 10));
+    const sent = countsOf(statements);
+    // One by one, these would be 64 starts, 320 checkpoints and 64 finishes; a fresh claim loads
+    // no checkpoints, and a run executing here hands its result over without a read.
+    // Two connection slots: the first start alone, the second alone, the other 62 together.
+    expect(sent.start).toBeLessThanOrEqual(4);
+    // Measured 15 to 21 (10 of them the two runs started alone), finishes 3 to 9.
+    expect(sent.checkpointAlone + sent.checkpointBatch).toBeLessThanOrEqual(80);
+    expect(sent.finish).toBeLessThanOrEqual(24);
+    expect(sent.loadCheckpoints).toBe(0);
+    expect(sent.readOutcome).toBe(0);
+    // A claim when a start commits and when runs end here (3 to 10 measured).
+    expect(sent.claim).toBeLessThanOrEqual(32);
+    // Measured 24 to 43: under two statements per run, where one by one a run alone takes 7.
+    expect(queries).toBeLessThan(128);
+  });
+});
