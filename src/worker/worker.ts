@@ -36,6 +36,8 @@ export class Worker {
   private readonly endWaiters = new Map<string, Array<(outcome: RunOutcome | undefined) => void>>();
   /** Slots held for runs being started here claimed by this worker (reserveStart()). */
   private reservedStarts = 0;
+  /** Runs the claim round in flight may yet bring (its limit): not free for a start to take. */
+  private claimingUpTo = 0;
   private readonly listener: WakeUpListener;
   private running = false;
   private wake: (() => void) | undefined;
@@ -106,7 +108,8 @@ export class Worker {
    * (no room, a queue it does not serve, or one with limits, which only a claim enforces).
    */
   reserveStart(queue: string): { owner: string; leaseMs: number } | null {
-    if (!this.hasCapacity || !this.serves(queue) || this.queues.limited.has(queue)) return null;
+    const room = this.options.concurrency - this.executions.size - this.reservedStarts - this.claimingUpTo;
+    if (!this.running || room <= 0 || !this.serves(queue) || this.queues.limited.has(queue)) return null;
     this.reservedStarts++;
     return { owner: this.id, leaseMs: this.options.leaseMs };
   }
@@ -255,6 +258,7 @@ export class Worker {
       this.saturated = free <= 0;
       if (free > 0) {
         try {
+          this.claimingUpTo = free;
           claimedAll = (await this.claim(free)) === free;
           this.saturated = claimedAll;
           this.claimErrors = 0;
@@ -263,6 +267,8 @@ export class Worker {
           if (this.claimErrors++ % 10 === 0) {
             this.services.logger.error('claiming runs failed; retrying at the next poll', { error: describe(error) });
           }
+        } finally {
+          this.claimingUpTo = 0;
         }
       }
       this.roundEnded();
