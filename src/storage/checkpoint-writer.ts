@@ -72,12 +72,18 @@ export class CheckpointWriter {
     if (live.length === 0) return;
     this.metrics?.checkpointBatchSent(live.length);
     if (live.length === 1) return this.sendOne(live[0]!);
-    // A batch retries across disconnects until every run in it has stopped here.
-    const allStopped = new AbortController();
+    // A batch retries across disconnects until every run in it has stopped here. The signal for
+    // that is made only when a retry is needed: a listener per row cost more than the row.
+    let allStopped: AbortController | undefined;
     const onAbort = (): void => {
-      if (live.every((write) => write.signal.aborted)) allStopped.abort();
+      if (live.every((write) => write.signal.aborted)) allStopped!.abort();
     };
-    for (const write of live) write.signal.addEventListener('abort', onAbort, { once: true });
+    const stopped = (): AbortSignal => {
+      allStopped = new AbortController();
+      for (const write of live) write.signal.addEventListener('abort', onAbort, { once: true });
+      onAbort();
+      return allStopped.signal;
+    };
     try {
       const written = await retryOnDisconnect(
         () =>
@@ -85,7 +91,7 @@ export class CheckpointWriter {
             this.db,
             live.map((write) => write.row),
           ),
-        allStopped.signal,
+        stopped,
         (error, attempt) => this.logRetry(error, attempt),
       );
       for (const write of live) {
@@ -96,7 +102,7 @@ export class CheckpointWriter {
     } catch (error) {
       for (const write of live) write.reject(error);
     } finally {
-      for (const write of live) write.signal.removeEventListener('abort', onAbort);
+      if (allStopped) for (const write of live) write.signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -73,18 +73,22 @@ export function transientBackOffMs(attempt: number): number {
 /**
  * Runs `operation`, retrying while it fails on the connection or as a deadlock victim (50 ms
  * doubling to 2 s), until it succeeds, fails otherwise, or `signal` aborts (then the last error is
- * thrown).
+ * thrown). `signal` may be a function, asked only once a retry is needed: a signal that costs
+ * something to make (one for many callers) is then made only on that rare path.
  */
 export async function retryOnDisconnect<T>(
   operation: () => Promise<T>,
-  signal: AbortSignal,
+  stopOn: AbortSignal | (() => AbortSignal),
   onRetry?: (error: unknown, attempt: number) => void,
 ): Promise<T> {
+  let signal: AbortSignal | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      if (!isTransientError(error) || signal.aborted) throw error;
+      if (!isTransientError(error)) throw error;
+      signal ??= typeof stopOn === 'function' ? stopOn() : stopOn;
+      if (signal.aborted) throw error;
       onRetry?.(error, attempt);
       await delay(transientBackOffMs(attempt), undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw error;
