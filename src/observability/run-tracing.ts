@@ -51,7 +51,21 @@ export class RunTracing {
   private constructor(
     private readonly api: Api,
     private readonly tracer: Otel.Tracer,
+    /** The global provider when no tracerProvider was given: it may get an SDK at any time. */
+    private readonly globalProvider: Otel.TracerProvider | undefined,
   ) {}
+
+  /**
+   * No span can record: the global provider has no SDK behind it (yet; asked at each use, so an
+   * SDK registered later is used). A span would then cost about a tenth of a short run (bench W2)
+   * for nothing, unless it carries on a trace that is there: see where this is asked.
+   */
+  private get noSdk(): boolean {
+    const provider = this.globalProvider;
+    return (
+      provider instanceof this.api.ProxyTracerProvider && provider.getDelegateTracer('zart', zartVersion) === undefined
+    );
+  }
 
   /**
    * Tracing as the option asks: on by default when @opentelemetry/api is installed (spans are
@@ -78,8 +92,9 @@ export class RunTracing {
       }
       return undefined;
     }
-    const tracer = (provider ?? api.trace.getTracerProvider()).getTracer('zart', zartVersion) as Otel.Tracer;
-    return new RunTracing(api, tracer);
+    const global = provider === undefined ? api.trace.getTracerProvider() : undefined;
+    const tracer = (provider ?? global!).getTracer('zart', zartVersion) as Otel.Tracer;
+    return new RunTracing(api, tracer, global);
   }
 
   /**
@@ -91,7 +106,12 @@ export class RunTracing {
     runId: string,
     start: (traceContext: StoredTraceContext | null) => Promise<T>,
   ): Promise<T> {
-    return this.startSpan(workflow, runId, this.api.context.active(), start);
+    const { api } = this;
+    const parent = api.context.active();
+    // A caller's trace (a context manager with a propagated span, but no SDK here) is still stored.
+    const carried = api.trace.getSpanContext(parent);
+    if (this.noSdk && !(carried && api.isSpanContextValid(carried))) return start(null);
+    return this.startSpan(workflow, runId, parent, start);
   }
 
   private async startSpan<T>(
@@ -131,6 +151,9 @@ export class RunTracing {
   }): ExecutionTrace {
     const { api, tracer } = this;
     const stored = decodeTraceContext(run.traceContext);
+    // A stored trace still goes on into the run's child runs, below: only without one is there
+    // nothing at all to do.
+    if (!stored && this.noSdk) return untraced;
     const parent = stored
       ? api.trace.setSpanContext(api.ROOT_CONTEXT, {
           traceId: stored.traceId,
@@ -204,6 +227,14 @@ export class RunTracing {
 }
 
 const notRecorded: StepTrace = { within: (fn) => fn(), end: () => undefined };
+
+const untraced: ExecutionTrace = {
+  recording: false,
+  within: (fn) => fn(),
+  step: () => notRecorded,
+  started: (_workflow, _runId, start) => start(null),
+  end: () => undefined,
+};
 
 function failed(api: Api, span: Otel.Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
