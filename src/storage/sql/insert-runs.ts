@@ -47,10 +47,10 @@ WITH batch AS (
            WHERE q.status IN ('pending', 'waiting') AND q.available_at <= now()
              AND q.queue = b.queue AND q.priority >= b.priority
          ) AS claimed
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::float8[], $7::int[],
-              $8::text[], $9::text[], $10::timestamptz[], $11::float8[], $12::json[], $13::text[], $14::float8[])
-    AS b(id, workflow, version, queue, input, timeout_ms, priority, partition_key, deduplication_key,
-         start_at, delay_ms, trace_context, claim_owner, lease_ms)
+  FROM json_to_recordset($1::json)
+    AS b(id text, workflow text, version text, queue text, input json, timeout_ms float8, priority int,
+         partition_key text, deduplication_key text, start_at timestamptz, delay_ms float8,
+         trace_context json, claim_owner text, lease_ms float8)
 )
 INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at,
                        priority, partition_key, deduplication_key, trace_context,
@@ -70,33 +70,30 @@ RETURNING id, workflow, status = 'running' AS "claimedHere",
 
 /** For each start, in order: what became of it (see InsertedStart). */
 export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[]): Promise<InsertedStart[]> {
-  const column = <T>(pick: (start: StartingRun) => T): T[] => starts.map(pick);
+  // One JSON array, as for checkpoints (insert-checkpoints.ts): a JSON null is SQL NULL.
+  const batch = starts.map(({ run, placement, claim }) => ({
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    queue: run.queue,
+    input: run.input ?? null,
+    timeout_ms: run.timeoutMs,
+    priority: placement.priority,
+    partition_key: placement.partitionKey,
+    deduplication_key: placement.deduplicationKey,
+    start_at: placement.startAt,
+    delay_ms: placement.delayMs,
+    trace_context: run.traceContext,
+    claim_owner: claim?.owner ?? null,
+    lease_ms: claim?.leaseMs ?? null,
+  }));
   const { rows } = await db.query<{
     id: string;
     workflow: string;
     claimedHere: boolean;
     startsInMs: number;
     deadlineInMs: number | null;
-  }>(
-    db.sql(insertSql),
-    [
-      column((s) => s.run.id),
-      column((s) => s.run.workflow),
-      column((s) => s.run.version),
-      column((s) => s.run.queue),
-      column((s) => JSON.stringify(s.run.input) ?? null),
-      column((s) => s.run.timeoutMs),
-      column((s) => s.placement.priority),
-      column((s) => s.placement.partitionKey),
-      column((s) => s.placement.deduplicationKey),
-      column((s) => s.placement.startAt),
-      column((s) => s.placement.delayMs),
-      column((s) => (s.run.traceContext === null ? null : JSON.stringify(s.run.traceContext))),
-      column((s) => s.claim?.owner ?? null),
-      column((s) => s.claim?.leaseMs ?? null),
-    ],
-    db.statementName('zart_insert_runs'),
-  );
+  }>(db.sql(insertSql), [JSON.stringify(batch)], db.statementName('zart_insert_runs'));
   // Two starts of one id in a batch insert one row: it answers the first of them with the same
   // workflow; the other finds the run with insertRun(), as a second start of the id does.
   const inserted = new Map(rows.map((row) => [row.id, row]));
