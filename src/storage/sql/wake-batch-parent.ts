@@ -1,6 +1,6 @@
 // Wakes a parent parked on a batch of children (startChildren) if no child of the batch is left.
-// Sent by a finishing child of the batch after its finish committed (finish-run.ts), when the only
-// siblings it saw unfinished were running and so may have finished beside it: the child whose
+// Sent after a statement finishing children of the batch committed (finish-runs.ts), when the only
+// siblings it saw unfinished were running and so may have finished beside it: the statement whose
 // commit comes last sees them all finished here. Locks the parent row only when waking it.
 import type { ZartDatabase } from '../zart-database';
 import { wakeUpChannel } from './notify-wake-up';
