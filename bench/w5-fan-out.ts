@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { Workflow, Zart, startChildren, step } from 'zart';
 import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
+import { sampleCpu } from './cpu-meter';
 import { quietLogger } from './quiet-logger';
 import { runConcurrently } from './run-concurrently';
 import { StatementBreakdown, type StatementRow } from './statement-breakdown';
@@ -24,6 +25,8 @@ export interface W5Figures {
   pagesPerSecond: number;
   seconds: number;
   statementsPerPage: number;
+  /** CPU time of this Node process per page: steadier than pages/s on a shared machine. */
+  nodeCpuMsPerPage: number;
   /** Per page, most frequent first. */
   statements: StatementRow[];
 }
@@ -120,8 +123,10 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
     if (systems.has('zart')) await zart.start();
     for (const system of (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s))) {
       const started = performance.now();
+      const cpuBefore = sampleCpu().nodeMs;
       const { result: published, queries, statements } = await counter.measure(publish[system]);
       const seconds = (performance.now() - started) / 1000;
+      const nodeCpuMs = sampleCpu().nodeMs - cpuBefore;
       if (published !== options.pages)
         throw new Error(`W5 ${system}: published ${published} of ${options.pages} pages`);
       const breakdown = new StatementBreakdown();
@@ -130,6 +135,7 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
         pagesPerSecond: options.pages / seconds,
         seconds,
         statementsPerPage: queries / options.pages,
+        nodeCpuMsPerPage: nodeCpuMs / options.pages,
         statements: breakdown.rows(options.pages),
       };
     }
