@@ -6,10 +6,7 @@ import type { TestHooks } from '../engine/test-hooks';
 import { checkBuildableWithNew } from '../engine/workflow-instance';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
-import { GroupCommit } from '../storage/group-commit';
-import { retryOnDisconnect } from '../storage/reconnect';
-import { finishRuns, type FinishingRun } from '../storage/sql/finish-runs';
-import type { ZartDatabase } from '../storage/zart-database';
+import { FinishWriter } from '../storage/finish-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import { Worker } from '../worker/worker';
 import { ScheduleTicker } from '../schedules/schedule-ticker';
@@ -54,7 +51,7 @@ export class Zart extends ZartClient {
         owner: `${process.pid}-${randomUUID()}`,
         resolve: this.options.resolve,
         checkpoints: new CheckpointWriter(this.connected(), this.options.logger, this.options.metrics),
-        finishes: finishWriter(this.connected()),
+        finishes: new FinishWriter(this.connected()),
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
@@ -188,11 +185,4 @@ export class Zart extends ZartClient {
     }
     return recorded;
   }
-}
-
-// A finish is retried across disconnects until written or refused: never given up (the run's
-// outcome would be lost until its lease expired), as a lone finish is not (run-execution.ts).
-function finishWriter(db: ZartDatabase): GroupCommit<FinishingRun, boolean> {
-  const never = new AbortController().signal;
-  return new GroupCommit((runs) => retryOnDisconnect(() => finishRuns(db, runs), never));
 }

@@ -9,8 +9,7 @@ import type { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import type { ValueSerializer } from '../serialization/value-serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
-import type { GroupCommit } from '../storage/group-commit';
-import type { FinishingRun } from '../storage/sql/finish-runs';
+import type { FinishWriter } from '../storage/finish-writer';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import type { CheckpointRow } from '../storage/sql/load-checkpoints';
 import type { ZartDatabase } from '../storage/zart-database';
@@ -29,7 +28,7 @@ export interface ExecutionServices {
   resolve: WorkflowResolver;
   checkpoints: CheckpointWriter;
   /** Finishes of runs without a parent, group-committed (sql/finish-runs.ts); true when written. */
-  finishes: GroupCommit<FinishingRun, boolean>;
+  finishes: FinishWriter;
   wakeUps: WakeUpPublisher;
   /** Waits up to this long are held in-process; longer ones park the run (status waiting). */
   maxInProcessWaitMs: number;

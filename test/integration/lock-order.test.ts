@@ -74,7 +74,7 @@ describe('the order in which runs are locked', () => {
     await waitFor(async () => (await sessionsWaitingForLocks()) === 2);
     await release();
 
-    await expect(finished).resolves.toEqual([true]);
+    expect((await finished).written).toEqual([true]);
     // The child finished before the renewal locked it: only the parent's lease is renewed.
     expect([...(await renewed)]).toEqual(['1:order-parent']);
   });

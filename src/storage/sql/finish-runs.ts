@@ -7,7 +7,6 @@
 import type { ZartDatabase } from '../zart-database';
 import type { RunLease } from './insert-checkpoint';
 import { wakeUpChannel } from './notify-wake-up';
-import { wakeBatchParent } from './wake-batch-parent';
 import type { StoredValue } from '../../serialization/serializer';
 
 export type RunOutcome = { status: 'completed'; output: StoredValue } | { status: 'failed'; error: StoredValue };
@@ -16,8 +15,14 @@ export type RunOutcome = { status: 'completed'; output: StoredValue } | { status
 export interface FinishingRun {
   lease: RunLease;
   outcome: RunOutcome;
-  /** Told when the look for its batch's parent after the commit failed (the run is finished). */
+  /** Told when the look at its batch's parent after the commit failed (the run is finished). */
   onWakeFailure?: (error: unknown) => void;
+}
+
+/** A batch of children to look at again: its parent is woken if it waits for the batch and none is left. */
+export interface BatchLook {
+  parentId: string;
+  batchKey: string;
 }
 
 // The runs and the parents to wake are locked first, in id order, as every statement that locks
@@ -27,29 +32,32 @@ export interface FinishingRun {
 // stay so until the commit: the lease fence and each parent's wait are decided on them, and the
 // updates touch nothing else.
 //
-// A parent is locked for a single child finishing here, and for a child of a batch only when no
-// other child of the batch is unfinished apart from those finishing here: a parent parking at this
-// moment then waits for this commit, and its check after parking sees the child finished
-// (wake-if-wait-over.ts). It is woken if it waits for a child finished here, or for a batch whose
-// every child is finished here or before.
+// A parent is locked for a single child finishing here, and for a batch (of a child finishing
+// here, or looked at again) only when none of its children is unfinished apart from those finishing
+// here: a parent parking at this moment then waits for this commit, and its check after parking
+// sees the children finished (wake-if-wait-over.ts). It is woken if it waits for a child finished
+// here, or for a batch whose every child is finished here or before.
 //
-// `batches` says, for each batch with a child finished here, whether another child of it is left
-// unfinished in this statement's snapshot (`others_left`), and whether every such child is running
-// (`others_racing`: it may be finishing in another statement at this very moment, each seeing the
-// other unfinished). Then the parent is looked at again after the commit (wake-batch-parent.ts),
-// so that whichever commits last sees the whole batch done. A child left pending or waiting finishes
-// later and sees this one.
+// Children of one batch finishing in statements that run at once each see the others unfinished
+// (`others_left`), and none wakes the parent. So a statement that finished a child of a batch with
+// others left asks for a look at the batch again (`lookAgain`), in a statement sent after this one
+// committed (finish-writer.ts): the look after the statement that commits last sees every child
+// finished, and locks and wakes the parent. A look again is never itself looked at again.
 const finishSql = (t: { runs: string }) => `
 WITH batch AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::json[])
     AS b(id, owner, epoch, status, output, error)
+), involved AS (
+  SELECT parent_id, batch_key FROM ${t.runs} WHERE id = ANY($1::text[]) AND batch_key IS NOT NULL
+  UNION
+  SELECT * FROM unnest($8::text[], $9::text[]) AS look(parent_id, batch_key)
 ), parents_to_lock AS (
-  SELECT r.parent_id AS id FROM ${t.runs} r
-  WHERE r.id = ANY($1::text[]) AND r.parent_id IS NOT NULL
-    AND (r.batch_key IS NULL
-         OR NOT EXISTS (SELECT 1 FROM ${t.runs} s
-                        WHERE s.parent_id = r.parent_id AND s.batch_key = r.batch_key
-                          AND s.status IN ('pending', 'running', 'waiting') AND s.id <> ALL($1::text[])))
+  SELECT parent_id AS id FROM ${t.runs} WHERE id = ANY($1::text[]) AND parent_id IS NOT NULL AND batch_key IS NULL
+  UNION
+  SELECT i.parent_id FROM involved i
+  WHERE NOT EXISTS (SELECT 1 FROM ${t.runs} s
+                    WHERE s.parent_id = i.parent_id AND s.batch_key = i.batch_key
+                      AND s.status IN ('pending', 'running', 'waiting') AND s.id <> ALL($1::text[]))
 ), locked AS (
   SELECT id, status, lease_owner, lease_epoch, parent_id, batch_key, waiting_for FROM ${t.runs}
   WHERE id = ANY($1::text[]) OR id IN (SELECT id FROM parents_to_lock)
@@ -60,25 +68,22 @@ WITH batch AS (
   FROM locked l JOIN batch b ON b.id = l.id AND b.owner = l.lease_owner AND b.epoch = l.lease_epoch
   WHERE l.status = 'running'
 ), batches AS (
-  SELECT f.parent_id, f.batch_key, f.child_id,
+  SELECT i.parent_id, i.batch_key,
          EXISTS (SELECT 1 FROM ${t.runs} s
-                 WHERE s.parent_id = f.parent_id AND s.batch_key = f.batch_key
+                 WHERE s.parent_id = i.parent_id AND s.batch_key = i.batch_key
                    AND s.status IN ('pending', 'running', 'waiting')
                    AND s.id NOT IN (SELECT id FROM finishing)) AS others_left,
-         NOT EXISTS (SELECT 1 FROM ${t.runs} s
-                     WHERE s.parent_id = f.parent_id AND s.batch_key = f.batch_key
-                       AND s.status IN ('pending', 'waiting')
-                       AND s.id NOT IN (SELECT id FROM finishing)) AS others_racing
-  FROM (SELECT parent_id, batch_key, min(id) AS child_id FROM finishing
-        WHERE batch_key IS NOT NULL GROUP BY parent_id, batch_key) f
+         (SELECT min(f.id) FROM finishing f
+          WHERE f.parent_id = i.parent_id AND f.batch_key = i.batch_key) AS finished_child
+  FROM involved i
 ), to_wake AS (
   SELECT p.id FROM locked p
   WHERE p.status = 'waiting'
-    AND EXISTS (SELECT 1 FROM finishing f LEFT JOIN batches bt USING (parent_id, batch_key)
-                WHERE f.parent_id = p.id
-                  AND ('child:' || f.id = ANY(string_to_array(p.waiting_for, E'\\n'))
-                       OR ('children:' || f.batch_key = ANY(string_to_array(p.waiting_for, E'\\n'))
-                           AND NOT bt.others_left)))
+    AND (EXISTS (SELECT 1 FROM finishing f
+                 WHERE f.parent_id = p.id AND 'child:' || f.id = ANY(string_to_array(p.waiting_for, E'\\n')))
+         OR EXISTS (SELECT 1 FROM batches bt
+                    WHERE bt.parent_id = p.id AND NOT bt.others_left
+                      AND 'children:' || bt.batch_key = ANY(string_to_array(p.waiting_for, E'\\n'))))
 ), finished AS (
   UPDATE ${t.runs} r
   SET status = f.status,
@@ -101,16 +106,26 @@ WITH batch AS (
   SELECT pg_notify($7, NULL) WHERE EXISTS (SELECT 1 FROM woken)
 )
 SELECT (SELECT coalesce(json_agg(json_build_object('id', id, 'epoch', epoch)), '[]') FROM finished) AS finished,
-       (SELECT coalesce(json_agg(json_build_object('parentId', parent_id, 'batchKey', batch_key, 'childId', child_id)), '[]')
-        FROM batches WHERE others_left AND others_racing) AS "lookAgain",
+       (SELECT coalesce(json_agg(json_build_object('parentId', parent_id, 'batchKey', batch_key,
+                                                   'finishedChild', finished_child)), '[]')
+        FROM batches WHERE others_left AND finished_child IS NOT NULL) AS "lookAgain",
        (SELECT count(*)::int FROM notified) AS notified`;
 
-/** For each run, in order: whether its outcome was written (false: its lease was lost). */
-export async function finishRuns(db: ZartDatabase, runs: readonly FinishingRun[]): Promise<boolean[]> {
-  const { rows } = await db.query<{
-    finished: Array<{ id: string; epoch: number }>;
-    lookAgain: Array<{ parentId: string; batchKey: string; childId: string }>;
-  }>(
+/** A batch to look at again after the commit, and the run finished here that asked for it. */
+export interface LookAgain extends BatchLook {
+  finishedChild: string;
+}
+
+/**
+ * For each run, in order: whether its outcome was written (false: its lease was lost); and the
+ * batches to look at again once this statement committed. `looks`: batches looked at again here.
+ */
+export async function finishRuns(
+  db: ZartDatabase,
+  runs: readonly FinishingRun[],
+  looks: readonly BatchLook[] = [],
+): Promise<{ written: boolean[]; lookAgain: LookAgain[] }> {
+  const { rows } = await db.query<{ finished: Array<{ id: string; epoch: number }>; lookAgain: LookAgain[] }>(
     db.sql(finishSql),
     [
       runs.map((r) => r.lease.runId),
@@ -120,23 +135,13 @@ export async function finishRuns(db: ZartDatabase, runs: readonly FinishingRun[]
       runs.map((r) => (r.outcome.status === 'completed' ? JSON.stringify(r.outcome.output) : null)),
       runs.map((r) => (r.outcome.status === 'failed' ? JSON.stringify(r.outcome.error) : null)),
       wakeUpChannel(db.schema),
+      looks.map((l) => l.parentId),
+      looks.map((l) => l.batchKey),
     ],
     db.statementName('zart_finish_runs'),
   );
   const { finished, lookAgain } = rows[0]!;
   // By run and epoch: two executions of one run (a stale one and its successor) may share a batch.
   const written = new Set(finished.map((row) => `${row.id}/${row.epoch}`));
-  const answers = runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`));
-  // After the commit above, so that each look sees every sibling that committed before it; one per
-  // batch, however many of its children finished here. Its failure loses nothing the runs need: the
-  // parked parent looks again by itself (every 5 s). Not thrown: the finishes committed, and a retry
-  // would find them done and answer that their leases were lost.
-  await Promise.all(
-    lookAgain.map(({ parentId, batchKey, childId }) =>
-      wakeBatchParent(db, parentId, batchKey).catch((error: unknown) =>
-        runs.find((r, i) => answers[i] && r.lease.runId === childId)?.onWakeFailure?.(error),
-      ),
-    ),
-  );
-  return answers;
+  return { written: runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`)), lookAgain };
 }

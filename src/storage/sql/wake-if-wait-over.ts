@@ -4,7 +4,7 @@
 // run row (insert-event.ts, finish-runs.ts), and this statement takes a fresh snapshot after the
 // park's update locked it, so one of the two sides always sees the other. For a batch of children
 // the same holds for its last child; a child that finishes together with the last ones looks again
-// after its commit (wake-batch-parent.ts), so the child committing last always sees the batch done.
+// after its commit (finish-writer.ts), so the child committing last always sees the batch done.
 
 /** @internal The statement text; suspendRun() runs it. */
 export const wakeSql = (t: { runs: string; events: string }) => `
