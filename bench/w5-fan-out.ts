@@ -9,6 +9,7 @@ import { Pool } from 'pg';
 import { Workflow, Zart, startChildren, step } from 'zart';
 import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
 import { sampleCpu } from './cpu-meter';
+import { CpuProfiler } from './cpu-profiler';
 import { quietLogger } from './quiet-logger';
 import { runConcurrently } from './run-concurrently';
 import { StatementBreakdown, type StatementRow } from './statement-breakdown';
@@ -119,12 +120,19 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
     dbos: async () => (await DBOS.startWorkflow(dbosPublishSite, { workflowID: site })(input)).getResult(),
   };
   const result: W5Result = {};
+  const profiler = await CpuProfiler.fromEnvironment();
   try {
     if (systems.has('zart')) await zart.start();
     for (const system of (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s))) {
       const started = performance.now();
       const cpuBefore = sampleCpu().nodeMs;
-      const { result: published, queries, statements } = await counter.measure(publish[system]);
+      const {
+        result: published,
+        queries,
+        statements,
+      } = await counter.measure(() =>
+        profiler ? profiler.profile(`w5-${system}`, publish[system]) : publish[system](),
+      );
       const seconds = (performance.now() - started) / 1000;
       const nodeCpuMs = sampleCpu().nodeMs - cpuBefore;
       if (published !== options.pages)
@@ -140,6 +148,7 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
       };
     }
   } finally {
+    profiler?.close();
     if (systems.has('zart')) await zart.shutdown();
     await raw.end();
   }
