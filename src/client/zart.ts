@@ -22,6 +22,7 @@ export interface ShutdownOptions {
 /** Starts, inspects and executes durable workflows. */
 export class Zart extends ZartClient {
   private worker: Worker | undefined;
+  private finishes: FinishWriter | undefined;
   /** Fires schedule ticks; runs beside the worker. */
   private ticker: ScheduleTicker | undefined;
   /** Runs started here with the worker claiming for them: each until that claim round ends. */
@@ -51,7 +52,7 @@ export class Zart extends ZartClient {
         owner: `${process.pid}-${randomUUID()}`,
         resolve: this.options.resolve,
         checkpoints: new CheckpointWriter(this.connected(), this.options.logger, this.options.metrics),
-        finishes: new FinishWriter(this.connected()),
+        finishes: (this.finishes = new FinishWriter(this.connected())),
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
@@ -110,6 +111,8 @@ export class Zart extends ZartClient {
       const worker = this.worker;
       this.worker = undefined;
       await worker?.stop(drainMs);
+      // The looks at batches' parents that the last finishes asked for, before the pool closes.
+      await this.finishes?.settled();
     });
   }
 

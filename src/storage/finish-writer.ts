@@ -8,31 +8,30 @@ import type { ZartDatabase } from './zart-database';
 
 type Write = { finish: FinishingRun } | { look: BatchLook };
 
-// A finish's answer: whether it was written, and the look it asked for (settled once that is sent).
-interface Answer {
-  written: boolean;
-  looked?: Promise<void>;
-}
-
 /** @internal */
 export class FinishWriter {
-  private readonly commits: GroupCommit<Write, Answer>;
+  private readonly commits: GroupCommit<Write, boolean>;
+  private readonly looks = new Set<Promise<void>>();
 
   constructor(private readonly db: ZartDatabase) {
     this.commits = new GroupCommit((writes) => this.send(writes));
   }
 
   /**
-   * Resolves with whether the outcome was written (false: the lease was lost), once it committed
-   * and the look at its batch's parent it asked for, if any, was made.
+   * Resolves with whether the outcome was written (false: the lease was lost) once it committed.
+   * The look at its batch's parent it may ask for is made after that: the run's slot is not held
+   * for it.
    */
-  async write(run: FinishingRun): Promise<boolean> {
-    const { written, looked } = await this.commits.write({ finish: run });
-    await looked;
-    return written;
+  write(run: FinishingRun): Promise<boolean> {
+    return this.commits.write({ finish: run });
   }
 
-  private async send(writes: readonly Write[]): Promise<Answer[]> {
+  /** Resolves once every look asked for so far was made: before the connection is closed. */
+  async settled(): Promise<void> {
+    while (this.looks.size > 0) await Promise.all(this.looks);
+  }
+
+  private async send(writes: readonly Write[]): Promise<boolean[]> {
     const runs = writes.flatMap((w) => ('finish' in w ? [w.finish] : []));
     const looks = writes.flatMap((w) => ('look' in w ? [w.look] : []));
     // Retried across disconnects until written or refused, never given up: the runs' outcomes
@@ -40,22 +39,18 @@ export class FinishWriter {
     const never = new AbortController().signal;
     const { written, lookAgain } = await retryOnDisconnect(() => finishRuns(this.db, runs, looks), never);
     // Queued only now, after the commit, so whichever statement takes them sees it.
-    const looked = new Map<string, Promise<void>>();
     for (const { parentId, batchKey, finishedChild } of lookAgain) {
       const run = runs.find((r) => r.lease.runId === finishedChild);
-      const look = this.commits.write({ look: { parentId, batchKey } }).then(
+      const look: Promise<void> = this.commits.write({ look: { parentId, batchKey } }).then(
         () => undefined,
         // Loses nothing the runs need: the parked parent looks again by itself (every 5 s). Not
         // thrown: the finish committed, and a retry would find it done and answer the lease lost.
         (error: unknown) => run?.onWakeFailure?.(error),
       );
-      looked.set(finishedChild, look);
+      this.looks.add(look);
+      void look.finally(() => this.looks.delete(look));
     }
     let finish = 0;
-    return writes.map((w) => {
-      if (!('finish' in w)) return { written: true };
-      const i = finish++;
-      return { written: written[i]!, looked: written[i] ? looked.get(w.finish.lease.runId) : undefined };
-    });
+    return writes.map((w) => ('finish' in w ? written[finish++]! : true));
   }
 }

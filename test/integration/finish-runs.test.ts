@@ -136,6 +136,7 @@ describe('finishing several runs in one statement', () => {
     await blocker.query('COMMIT');
 
     await expect(c1).resolves.toBe(true);
+    await writer.settled();
     expect(await woken('race-parent')).toBe(true);
   });
 });
