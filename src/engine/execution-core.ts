@@ -27,7 +27,7 @@ export interface ExecutionServices {
   /** The instance that executes this execution of the run (at once or as a promise). */
   resolve: WorkflowResolver;
   checkpoints: CheckpointWriter;
-  /** Finishes of runs without a parent, group-committed (sql/finish-runs.ts); true when written. */
+  /** Finishes of all runs, children or not, group-committed (finish-writer.ts); true when written. */
   finishes: FinishWriter;
   wakeUps: WakeUpPublisher;
   /** Waits up to this long are held in-process; longer ones park the run (status waiting). */
