@@ -13,7 +13,9 @@ const config: Config = {
       displayName: 'consumer',
       preset: 'ts-jest',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: { ignoreCodes: [151002] } }] },
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: { ignoreCodes: [151002] } }],
+      },
       testMatch: ['<rootDir>/test/consumer/**/*.test.ts'],
     },
   ],

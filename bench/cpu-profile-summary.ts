@@ -1,7 +1,7 @@
 // Reads .cpuprofile files (node --cpu-prof) and prints where the CPU went by package: self time
 // (the frame on top of the stack) and inclusive time (any frame of the package on the stack), so
 // "time in TypeORM" or "time in serialization" is a measured figure. Usage, after a build:
-//   BENCH_ONLY=w2 BENCH_CPU_PROFILE=prof npm run bench   (W1 and W2: one file per system and round)
+//   BENCH_ONLY=w2 BENCH_CPU_PROFILE=prof npm run bench   (W1, W2: one file per system and round; W5: per system)
 //   node dist/bench/cpu-profile-summary.js prof/w2-zart-*.cpuprofile   (summed over the files)
 import { readFileSync } from 'node:fs';
 

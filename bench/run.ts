@@ -151,14 +151,15 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(formatTable(rows(results)));
-  for (const [workload, result] of [
-    ['W1', results.w1],
-    ['W2', results.w2],
+  for (const [workload, result, unit] of [
+    ['W1', results.w1, 'step'],
+    ['W2', results.w2, 'step'],
+    ['W5', results.w5, 'page'],
   ] as const) {
     for (const system of ['raw', 'zart', 'dbos'] as const) {
       const sent = result?.[system]?.statements;
       if (!sent) continue;
-      console.log(`\n${workload} ${system}: statements per step, median latency, by statement`);
+      console.log(`\n${workload} ${system}: statements per ${unit}, median latency, by statement`);
       for (const row of sent.slice(0, 8)) {
         console.log(
           `  ${row.perStep.toFixed(3).padStart(6)}  ${(Number.isNaN(row.medianMs) ? '-' : row.medianMs.toFixed(3)).padStart(7)} ms  ${row.statement}`,
@@ -231,6 +232,8 @@ function rows(results: {
       ratios: true,
       target: { text: 'zart >= 2,500', met: (v) => (v.zart === undefined ? undefined : v.zart >= 2500) },
     });
+    out.push({ label: 'W5 statements per page', ...per(results.w5, (v) => v.statementsPerPage), digits: 2 });
+    out.push({ label: 'W5 Node CPU ms per page', ...per(results.w5, (v) => v.nodeCpuMsPerPage), digits: 3 });
   }
   if (results.w4) {
     const w4r = results.w4 as Partial<Record<BenchSystem, W4Figures>>;

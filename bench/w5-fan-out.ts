@@ -8,8 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { Workflow, Zart, startChildren, step } from 'zart';
 import type { BenchContext, BenchSystem, PerSystem } from './bench-context';
+import { sampleCpu } from './cpu-meter';
+import { CpuProfiler } from './cpu-profiler';
 import { quietLogger } from './quiet-logger';
 import { runConcurrently } from './run-concurrently';
+import { StatementBreakdown, type StatementRow } from './statement-breakdown';
 
 const stepsPerPage = 4;
 const rawInFlight = 32;
@@ -22,6 +25,11 @@ export interface W5Options {
 export interface W5Figures {
   pagesPerSecond: number;
   seconds: number;
+  statementsPerPage: number;
+  /** CPU time of this Node process per page: steadier than pages/s on a shared machine. */
+  nodeCpuMsPerPage: number;
+  /** Per page, most frequent first. */
+  statements: StatementRow[];
 }
 
 export type W5Result = PerSystem<W5Figures>;
@@ -82,7 +90,7 @@ function batchOf(first: number, input: SiteInput): number[] {
 }
 
 export async function runW5(context: BenchContext, options: W5Options): Promise<W5Result> {
-  const { systems } = context;
+  const { systems, counter } = context;
   const input: SiteInput = { pages: options.pages, batchSize: options.batchSize };
   const site = `w5-${Date.now().toString(36)}`;
   const raw = new Pool({ connectionString: context.url, max: rawInFlight, application_name: 'bench-raw' });
@@ -112,17 +120,35 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
     dbos: async () => (await DBOS.startWorkflow(dbosPublishSite, { workflowID: site })(input)).getResult(),
   };
   const result: W5Result = {};
+  const profiler = await CpuProfiler.fromEnvironment();
   try {
     if (systems.has('zart')) await zart.start();
     for (const system of (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s))) {
       const started = performance.now();
-      const published = await publish[system]();
+      const cpuBefore = sampleCpu().nodeMs;
+      const {
+        result: published,
+        queries,
+        statements,
+      } = await counter.measure(() =>
+        profiler ? profiler.profile(`w5-${system}`, publish[system]) : publish[system](),
+      );
       const seconds = (performance.now() - started) / 1000;
+      const nodeCpuMs = sampleCpu().nodeMs - cpuBefore;
       if (published !== options.pages)
         throw new Error(`W5 ${system}: published ${published} of ${options.pages} pages`);
-      result[system] = { pagesPerSecond: options.pages / seconds, seconds };
+      const breakdown = new StatementBreakdown();
+      breakdown.add(statements);
+      result[system] = {
+        pagesPerSecond: options.pages / seconds,
+        seconds,
+        statementsPerPage: queries / options.pages,
+        nodeCpuMsPerPage: nodeCpuMs / options.pages,
+        statements: breakdown.rows(options.pages),
+      };
     }
   } finally {
+    profiler?.close();
     if (systems.has('zart')) await zart.shutdown();
     await raw.end();
   }

@@ -5,10 +5,7 @@ import type { TestHooks } from '../engine/test-hooks';
 import { checkBuildableWithNew } from '../engine/workflow-instance';
 import { checkCallOptions, type ZartOptions } from '../options/resolve-options';
 import { CheckpointWriter } from '../storage/checkpoint-writer';
-import { GroupCommit } from '../storage/group-commit';
-import { retryOnDisconnect } from '../storage/reconnect';
-import { finishRuns, type FinishingRun } from '../storage/sql/finish-runs';
-import type { ZartDatabase } from '../storage/zart-database';
+import { FinishWriter } from '../storage/finish-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import type { RunPlacement } from '../storage/sql/insert-run';
 import type { StartClaim, StartedRun } from '../storage/sql/insert-runs';
@@ -27,6 +24,7 @@ export interface ShutdownOptions {
 /** Starts, inspects and executes durable workflows. */
 export class Zart extends ZartClient {
   private worker: Worker | undefined;
+  private finishes: FinishWriter | undefined;
   /** Fires schedule ticks; runs beside the worker. */
   private ticker: ScheduleTicker | undefined;
   /** Runs started here with the worker claiming for them: each until that claim round ends. */
@@ -56,7 +54,7 @@ export class Zart extends ZartClient {
         owner: `${process.pid}-${randomUUID()}`,
         resolve: this.options.resolve,
         checkpoints: new CheckpointWriter(this.connected(), this.options.logger, this.options.metrics),
-        finishes: finishWriter(this.connected()),
+        finishes: (this.finishes = new FinishWriter(this.connected())),
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
@@ -115,6 +113,8 @@ export class Zart extends ZartClient {
       const worker = this.worker;
       this.worker = undefined;
       await worker?.stop(drainMs);
+      // The looks at batches' parents that the last finishes asked for, before the pool closes.
+      await this.finishes?.settled();
     });
   }
 
@@ -215,11 +215,4 @@ function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefine
       resolve(value);
     });
   });
-}
-
-// A finish is retried across disconnects until written or refused: never given up (the run's
-// outcome would be lost until its lease expired), as a lone finish is not (run-execution.ts).
-function finishWriter(db: ZartDatabase): GroupCommit<FinishingRun, boolean> {
-  const never = new AbortController().signal;
-  return new GroupCommit((runs) => retryOnDisconnect(() => finishRuns(db, runs), never));
 }

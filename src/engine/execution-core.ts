@@ -9,8 +9,7 @@ import type { WorkflowRegistry } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import type { ValueSerializer } from '../serialization/value-serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
-import type { GroupCommit } from '../storage/group-commit';
-import type { FinishingRun } from '../storage/sql/finish-runs';
+import type { FinishWriter } from '../storage/finish-writer';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import type { CheckpointRow } from '../storage/sql/load-checkpoints';
 import type { ZartDatabase } from '../storage/zart-database';
@@ -28,8 +27,8 @@ export interface ExecutionServices {
   /** The instance that executes this execution of the run (at once or as a promise). */
   resolve: WorkflowResolver;
   checkpoints: CheckpointWriter;
-  /** Finishes of runs without a parent, group-committed (sql/finish-runs.ts); true when written. */
-  finishes: GroupCommit<FinishingRun, boolean>;
+  /** Finishes of all runs, children or not, group-committed (finish-writer.ts); true when written. */
+  finishes: FinishWriter;
   wakeUps: WakeUpPublisher;
   /** Waits up to this long are held in-process; longer ones park the run (status waiting). */
   maxInProcessWaitMs: number;

@@ -24,7 +24,7 @@ import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
 import { isConnectionError, retryOnDisconnect } from '../storage/reconnect';
 import type { ClaimedRun } from '../storage/sql/claim-runs';
-import { finishRun, type RunOutcome } from '../storage/sql/finish-run';
+import type { RunOutcome } from '../storage/sql/finish-runs';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
 import { loadCheckpoints, type CheckpointRow } from '../storage/sql/load-checkpoints';
 import { releaseRuns } from '../storage/sql/release-runs';
@@ -265,14 +265,12 @@ export class RunExecution implements RunScope, ExecutionCore {
       clearTimeout(deadlineTimer);
     }
     // Not this.abort.signal: a run aborted by its deadline still records the failure.
-    // A run without a parent finishes in a statement shared with the runs finishing beside it.
-    const written =
-      this.parentId === null
-        ? await this.services.finishes.write({ lease: this.lease, outcome })
-        : await retryOnDisconnect(
-            () => finishRun(db, this.lease, outcome, (error) => this.warnBatchParentNotWoken(error)),
-            new AbortController().signal,
-          );
+    // In a statement shared with the runs finishing beside it, children or not.
+    const written = await this.services.finishes.write({
+      lease: this.lease,
+      outcome,
+      onWakeFailure: (error) => this.warnBatchParentNotWoken(error),
+    });
     if (!written) return this.stopped();
     this.recordedOutcome = outcome;
     this.services.metrics?.runFinished(this.workflow, outcome.status);

@@ -16,7 +16,7 @@ import type { WorkflowRegistry } from '../registry/workflow-registry';
 import type { ResolvedQueues } from '../queues/resolve-queue-options';
 import { claimRuns, type ClaimedRun } from '../storage/sql/claim-runs';
 import { claimQueueRuns } from '../storage/sql/claim-queue-runs';
-import type { RunOutcome } from '../storage/sql/finish-run';
+import type { RunOutcome } from '../storage/sql/finish-runs';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
 import { leaseKeyOf, renewLeases } from '../storage/sql/renew-leases';

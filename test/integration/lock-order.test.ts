@@ -2,7 +2,7 @@
 // child while its lease renewal covers both the child and the parent never deadlocks.
 import { Client } from 'pg';
 import { cancelRuns } from '../../src/storage/sql/cancel-runs';
-import { finishRun } from '../../src/storage/sql/finish-run';
+import { finishRuns } from '../../src/storage/sql/finish-runs';
 import { renewLeases } from '../../src/storage/sql/renew-leases';
 import { ZartDatabase } from '../../src/storage/zart-database';
 import { useTestDatabase } from '../support/test-zart';
@@ -59,14 +59,12 @@ describe('the order in which runs are locked', () => {
     await insertRunning('order-parent/zart.child#0', 'order-parent');
     const release = await holdLock('order-parent/zart.child#0');
 
-    const finished = finishRun(
-      zartDb,
-      { runId: 'order-parent/zart.child#0', owner: 'worker-1', epoch: 1 },
-      { status: 'completed', output: { json: 1 } },
-      (error) => {
-        throw error;
+    const finished = finishRuns(zartDb, [
+      {
+        lease: { runId: 'order-parent/zart.child#0', owner: 'worker-1', epoch: 1 },
+        outcome: { status: 'completed', output: { json: 1 } },
       },
-    );
+    ]);
     await waitFor(async () => (await sessionsWaitingForLocks()) === 1);
     const held = [
       { id: 'order-parent', epoch: 1 },
@@ -76,7 +74,7 @@ describe('the order in which runs are locked', () => {
     await waitFor(async () => (await sessionsWaitingForLocks()) === 2);
     await release();
 
-    await expect(finished).resolves.toBe(true);
+    expect((await finished).written).toEqual([true]);
     // The child finished before the renewal locked it: only the parent's lease is renewed.
     expect([...(await renewed)]).toEqual(['1:order-parent']);
   });

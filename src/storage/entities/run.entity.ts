@@ -98,7 +98,7 @@ export const runEntitySchema = new EntitySchema<RunEntity>({
     // The claim of a limited queue counts its running runs, per partition (storage/sql/claim-queue-runs.ts).
     { name: 'runs_queue_running_idx', columns: ['queue', 'partitionKey'], where: `status = 'running'` },
     // The unfinished children of each batch: a finishing child looks here for siblings left
-    // (storage/sql/finish-run.ts), and a parent parking on a batch for children left (wake-if-wait-over.ts).
+    // (storage/sql/finish-runs.ts), and a parent parking on a batch for children left (wake-if-wait-over.ts).
     {
       name: 'runs_batch_unfinished_idx',
       columns: ['parentId', 'batchKey', 'status'],

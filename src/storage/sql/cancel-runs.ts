@@ -31,7 +31,7 @@ WITH RECURSIVE tree AS (
   WHERE r.id = tree.id AND r.id = locked.id AND r.status IN ('pending', 'running', 'waiting')
   RETURNING r.id, r.workflow
 ), parents AS (
-  -- As in finish-run.ts: the parent row is always locked, and woken only if it waits for the child.
+  -- As in finish-runs.ts: the parent row is always locked, and woken only if it waits for the child.
   UPDATE ${t.runs} p
   -- A parent waiting on the child's batch is woken too: it reads the batch again, and parks again
   -- if other children of the batch are left.

@@ -1,7 +1,7 @@
 // Claims up to `limit` runnable runs for one worker in one statement: pending or waiting runs that
 // are due, and running runs whose lease expired (their worker died). SKIP LOCKED lets any number
 // of workers claim at once without blocking each other; every claim bumps lease_epoch, which
-// fences the previous owner's late writes (see insert-checkpoint.ts, finish-run.ts).
+// fences the previous owner's late writes (see insert-checkpoint.ts, finish-runs.ts).
 import type { ZartDatabase } from '../zart-database';
 import type { StoredValue } from '../../serialization/serializer';
 

@@ -1,45 +1,131 @@
-// Records the final outcomes of several runs without a parent in one statement (group commit,
-// storage/group-commit.ts), each fenced on its own lease: a run whose lease is gone is not written
-// and not returned, so it fails only its own caller. A child run finishes alone (finish-run.ts),
-// as its parent is woken in the same statement.
+// Records the final outcomes of several runs in one statement (group commit, storage/group-commit.ts),
+// each fenced on its own lease: a run whose lease is gone is not written, so it fails only its own
+// caller. A parent parked on a run finishing here (a child started with startChild) is woken in the
+// same statement and told at once (NOTIFY) — only then, so finishes that wake nobody stay free of
+// NOTIFY's lock. A child of a batch (startChildren) locks and wakes its parent only when no other
+// child of its batch is left: the 500 children of a batch must not queue on their parent's row.
 import type { ZartDatabase } from '../zart-database';
-import type { RunOutcome } from './finish-run';
 import type { RunLease } from './insert-checkpoint';
+import { wakeUpChannel } from './notify-wake-up';
+import type { StoredValue } from '../../serialization/serializer';
+
+export type RunOutcome = { status: 'completed'; output: StoredValue } | { status: 'failed'; error: StoredValue };
 
 /** One run's finish: the lease it is fenced on and its outcome. */
 export interface FinishingRun {
   lease: RunLease;
   outcome: RunOutcome;
+  /** Told when the look at its batch's parent after the commit failed (the run is finished). */
+  onWakeFailure?: (error: unknown) => void;
 }
 
-// The runs are locked first, in id order, as every statement that locks several runs does
-// (renew-leases.ts, insert-checkpoints.ts): two such statements meeting on the same runs in other
-// orders deadlock. The update joins the locked rows, so it locks nothing else.
+/** A batch of children to look at again: its parent is woken if it waits for the batch and none is left. */
+export interface BatchLook {
+  parentId: string;
+  batchKey: string;
+}
+
+// The runs and the parents to wake are locked first, in id order, as every statement that locks
+// several runs does (renew-leases.ts, insert-checkpoints.ts): two such statements meeting on the
+// same runs in other orders deadlock, and PostgreSQL broke that only after deadlock_timeout. The
+// locked rows are read as last committed (FOR UPDATE waits for and returns the newest version), and
+// stay so until the commit: the lease fence and each parent's wait are decided on them, and the
+// updates touch nothing else.
+//
+// A parent is locked for a single child finishing here, and for a batch (of a child finishing
+// here, or looked at again) only when none of its children is unfinished apart from those finishing
+// here: a parent parking at this moment then waits for this commit, and its check after parking
+// sees the children finished (wake-if-wait-over.ts). It is woken if it waits for a child finished
+// here, or for a batch whose every child is finished here or before.
+//
+// Children of one batch finishing in statements that run at once each see the others unfinished
+// (`others_left`), and none wakes the parent. So a statement that finished a child of a batch with
+// others left asks for a look at the batch again (`lookAgain`), in a statement sent after this one
+// committed (finish-writer.ts): the look after the statement that commits last sees every child
+// finished, and locks and wakes the parent. A look again is never itself looked at again.
 const finishSql = (t: { runs: string }) => `
 WITH batch AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::json[])
     AS b(id, owner, epoch, status, output, error)
+), involved AS (
+  SELECT parent_id, batch_key FROM ${t.runs} WHERE id = ANY($1::text[]) AND batch_key IS NOT NULL
+  UNION
+  SELECT * FROM unnest($8::text[], $9::text[]) AS look(parent_id, batch_key)
+), parents_to_lock AS (
+  SELECT parent_id AS id FROM ${t.runs} WHERE id = ANY($1::text[]) AND parent_id IS NOT NULL AND batch_key IS NULL
+  UNION
+  SELECT i.parent_id FROM involved i
+  WHERE NOT EXISTS (SELECT 1 FROM ${t.runs} s
+                    WHERE s.parent_id = i.parent_id AND s.batch_key = i.batch_key
+                      AND s.status IN ('pending', 'running', 'waiting') AND s.id <> ALL($1::text[]))
 ), locked AS (
-  SELECT id FROM ${t.runs}
-  WHERE id = ANY($1::text[])
+  SELECT id, status, lease_owner, lease_epoch, parent_id, batch_key, waiting_for FROM ${t.runs}
+  WHERE id = ANY($1::text[]) OR id IN (SELECT id FROM parents_to_lock)
   ORDER BY id
   FOR UPDATE
+), finishing AS (
+  SELECT l.id, l.parent_id, l.batch_key, b.status, b.output, b.error
+  FROM locked l JOIN batch b ON b.id = l.id AND b.owner = l.lease_owner AND b.epoch = l.lease_epoch
+  WHERE l.status = 'running'
+), batches AS (
+  SELECT i.parent_id, i.batch_key,
+         EXISTS (SELECT 1 FROM ${t.runs} s
+                 WHERE s.parent_id = i.parent_id AND s.batch_key = i.batch_key
+                   AND s.status IN ('pending', 'running', 'waiting')
+                   AND s.id NOT IN (SELECT id FROM finishing)) AS others_left,
+         (SELECT min(f.id) FROM finishing f
+          WHERE f.parent_id = i.parent_id AND f.batch_key = i.batch_key) AS finished_child
+  FROM involved i
+), to_wake AS (
+  SELECT p.id FROM locked p
+  WHERE p.status = 'waiting'
+    AND (EXISTS (SELECT 1 FROM finishing f
+                 WHERE f.parent_id = p.id AND 'child:' || f.id = ANY(string_to_array(p.waiting_for, E'\\n')))
+         OR EXISTS (SELECT 1 FROM batches bt
+                    WHERE bt.parent_id = p.id AND NOT bt.others_left
+                      AND 'children:' || bt.batch_key = ANY(string_to_array(p.waiting_for, E'\\n'))))
+), finished AS (
+  UPDATE ${t.runs} r
+  SET status = f.status,
+      output = f.output,
+      error = f.error,
+      lease_owner = NULL,
+      lease_expires_at = NULL,
+      finished_at = now(),
+      updated_at = now()
+  FROM finishing f
+  WHERE r.id = f.id
+  RETURNING r.id, r.lease_epoch AS epoch
+), woken AS (
+  UPDATE ${t.runs} p
+  SET available_at = now()
+  FROM to_wake w
+  WHERE p.id = w.id
+  RETURNING p.id
+), notified AS (
+  SELECT pg_notify($7, NULL) WHERE EXISTS (SELECT 1 FROM woken)
 )
-UPDATE ${t.runs} r
-SET status = b.status,
-    output = b.output,
-    error = b.error,
-    lease_owner = NULL,
-    lease_expires_at = NULL,
-    finished_at = now(),
-    updated_at = now()
-FROM batch b, locked
-WHERE r.id = locked.id AND r.id = b.id AND r.lease_owner = b.owner AND r.lease_epoch = b.epoch AND r.status = 'running'
-RETURNING r.id, r.lease_epoch AS epoch`;
+SELECT (SELECT coalesce(json_agg(json_build_object('id', id, 'epoch', epoch)), '[]') FROM finished) AS finished,
+       (SELECT coalesce(json_agg(json_build_object('parentId', parent_id, 'batchKey', batch_key,
+                                                   'finishedChild', finished_child)), '[]')
+        FROM batches WHERE others_left AND finished_child IS NOT NULL) AS "lookAgain",
+       (SELECT count(*)::int FROM notified) AS notified`;
 
-/** For each run, in order: whether its outcome was written (false: its lease was lost). */
-export async function finishRuns(db: ZartDatabase, runs: readonly FinishingRun[]): Promise<boolean[]> {
-  const { rows } = await db.query<{ id: string; epoch: number }>(
+/** A batch to look at again after the commit, and the run finished here that asked for it. */
+export interface LookAgain extends BatchLook {
+  finishedChild: string;
+}
+
+/**
+ * For each run, in order: whether its outcome was written (false: its lease was lost); and the
+ * batches to look at again once this statement committed. `looks`: batches looked at again here.
+ */
+export async function finishRuns(
+  db: ZartDatabase,
+  runs: readonly FinishingRun[],
+  looks: readonly BatchLook[] = [],
+): Promise<{ written: boolean[]; lookAgain: LookAgain[] }> {
+  const { rows } = await db.query<{ finished: Array<{ id: string; epoch: number }>; lookAgain: LookAgain[] }>(
     db.sql(finishSql),
     [
       runs.map((r) => r.lease.runId),
@@ -48,10 +134,14 @@ export async function finishRuns(db: ZartDatabase, runs: readonly FinishingRun[]
       runs.map((r) => r.outcome.status),
       runs.map((r) => (r.outcome.status === 'completed' ? JSON.stringify(r.outcome.output) : null)),
       runs.map((r) => (r.outcome.status === 'failed' ? JSON.stringify(r.outcome.error) : null)),
+      wakeUpChannel(db.schema),
+      looks.map((l) => l.parentId),
+      looks.map((l) => l.batchKey),
     ],
     db.statementName('zart_finish_runs'),
   );
+  const { finished, lookAgain } = rows[0]!;
   // By run and epoch: two executions of one run (a stale one and its successor) may share a batch.
-  const written = new Set(rows.map((row) => `${row.id}/${row.epoch}`));
-  return runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`));
+  const written = new Set(finished.map((row) => `${row.id}/${row.epoch}`));
+  return { written: runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`)), lookAgain };
 }

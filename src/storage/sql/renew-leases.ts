@@ -5,7 +5,7 @@
 import type { ZartDatabase } from '../zart-database';
 
 // Rows are locked in id order, as every statement that locks several runs does (the batched
-// checkpoint insert, the hand-back, finish-run, cancel-runs): locking them in different orders
+// checkpoint insert, the hand-back, finish-runs, cancel-runs): locking them in different orders
 // deadlocked (bench W4). A lease that has expired but was not taken over is renewed: the worker
 // stalled (a long GC pause, a blocked event loop) and nobody else needed the run meanwhile.
 const renewSql = (t: { runs: string; workers: string }) => `

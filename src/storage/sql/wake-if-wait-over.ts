@@ -1,10 +1,11 @@
 // Run by suspend-run.ts right after parking, in the same transaction: if an event the run waits
 // for was sent, or a child it waits for finished, while it was parking (the sender or the child saw
 // it still running, so woke nobody), make it claimable now. Senders and finishing children lock the
-// run row (insert-event.ts, finish-run.ts), and this statement takes a fresh snapshot after the
+// run row (insert-event.ts, finish-runs.ts), and this statement takes a fresh snapshot after the
 // park's update locked it, so one of the two sides always sees the other. For a batch of children
-// the same holds for its last child; a child that finishes together with the last ones looks again
-// after its commit (wake-batch-parent.ts), so the child committing last always sees the batch done.
+// the same holds for its last child; a statement that finishes children of a batch while others
+// are left has the batch looked at again after its commit (finish-writer.ts), locking the parent
+// too, so the look after the statement committing last always sees the batch done.
 
 /** @internal The statement text; suspendRun() runs it. */
 export const wakeSql = (t: { runs: string; events: string }) => `
