@@ -6,8 +6,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DatabaseTimeoutError } from '../errors';
 
 // SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: terminated
-// backend, shutdown, server starting), plus what node and pg report for a dead socket.
+// backend, shutdown, server starting), 53300 (too many clients: the server refused a new
+// connection, and takes one again as others close), plus what node and pg report for a dead socket.
 const connectionCodes = new Set([
+  '53300',
   '57P01',
   '57P02',
   '57P03',
