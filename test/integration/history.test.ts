@@ -1,5 +1,6 @@
 import { Workflow, step } from '../../src';
 import { claimSql } from '../../src/storage/sql/claim-runs';
+import { finishSql } from '../../src/storage/sql/finish-runs';
 import { useTestDatabase } from '../support/test-zart';
 
 const db = useTestDatabase();
@@ -65,6 +66,28 @@ describe('history', () => {
       await db.sql.query('ROLLBACK');
     }
   }, 120_000);
+
+  it('does not slow a finish down: it locks and writes its runs by primary key, whatever the history', async () => {
+    // Runs the claim test above left: 200,000 finished ones.
+    await db.sql.query(
+      "INSERT INTO zart.runs (id, workflow, status, input, lease_owner, lease_epoch) VALUES ('finishing-1', 'history-noop', 'running', '{}', 'explain', 1)",
+    );
+    await db.sql.query('BEGIN');
+    try {
+      await db.sql.query(`PREPARE finish AS ${finishSql({ runs: '"zart"."runs"' })}`);
+      const { rows } = await db.sql.query(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE finish('{finishing-1}', '{explain}', '{1}', '{completed}', '{"{}"}', '{NULL}', 'explain', '{}', '{}')`,
+      );
+      const plan = (rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan;
+      const scans = nodes(plan).filter((n) => n['Relation Name'] === 'runs' && n['Node Type'].includes('Scan'));
+      expect(scans.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+      const blocks = (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
+      expect(blocks).toBeLessThan(200);
+    } finally {
+      await db.sql.query('ROLLBACK');
+      await db.sql.query("DELETE FROM zart.runs WHERE id = 'finishing-1'");
+    }
+  });
 
   it('deletes finished runs older than an age, with their checkpoints, in batches', async () => {
     const zart = await db.zart();

@@ -43,7 +43,8 @@ export interface BatchLook {
 // others left asks for a look at the batch again (`lookAgain`), in a statement sent after this one
 // committed (finish-writer.ts): the look after the statement that commits last sees every child
 // finished, and locks and wakes the parent. A look again is never itself looked at again.
-const finishSql = (t: { runs: string }) => `
+/** @internal The statement text, exported for EXPLAIN in tests. */
+export const finishSql = (t: { runs: string }) => `
 WITH batch AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::json[])
     AS b(id, owner, epoch, status, output, error)
@@ -60,7 +61,9 @@ WITH batch AS (
                       AND s.status IN ('pending', 'running', 'waiting') AND s.id <> ALL($1::text[]))
 ), locked AS (
   SELECT id, status, lease_owner, lease_epoch, parent_id, batch_key, waiting_for FROM ${t.runs}
-  WHERE id = ANY($1::text[]) OR id IN (SELECT id FROM parents_to_lock)
+  -- One list of ids, not "id = ANY(...) OR id IN (...)": PostgreSQL reads an OR across a
+  -- subquery with a scan of the whole table (1.7 ms a finish with 20,000 runs kept, growing).
+  WHERE id IN (SELECT unnest($1::text[]) UNION SELECT id FROM parents_to_lock)
   ORDER BY id
   FOR UPDATE
 ), finishing AS (
