@@ -269,6 +269,7 @@ export class RunExecution implements RunScope, ExecutionCore {
     const written = await this.services.finishes.write({
       lease: this.lease,
       outcome,
+      parentId: this.parentId,
       onWakeFailure: (error) => this.warnBatchParentNotWoken(error),
     });
     if (!written) return this.stopped();

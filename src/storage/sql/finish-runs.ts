@@ -17,7 +17,35 @@ export interface FinishingRun {
   outcome: RunOutcome;
   /** Told when the look at its batch's parent after the commit failed (the run is finished). */
   onWakeFailure?: (error: unknown) => void;
+  /** The run's parent: null when it has none, undefined when not known (taken as possibly one). */
+  parentId?: string | null;
 }
+
+// A batch of runs known to have no parent, with no batch to look at again, finishes with this one:
+// nothing to wake, so nothing of the statement below but the fenced update. That statement's
+// custom plans cost 1 to 1.5 ms of planning each (W1: a lone run's finish took 1.8 ms, the
+// connection not having run it five times yet); this one plans in a tenth of that.
+const finishParentlessSql = (t: { runs: string }) => `
+WITH batch AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::json[], $6::json[])
+    AS b(id, owner, epoch, status, output, error)
+), locked AS (
+  SELECT id FROM ${t.runs}
+  WHERE id = ANY($1::text[])
+  ORDER BY id
+  FOR UPDATE
+)
+UPDATE ${t.runs} r
+SET status = b.status,
+    output = b.output,
+    error = b.error,
+    lease_owner = NULL,
+    lease_expires_at = NULL,
+    finished_at = now(),
+    updated_at = now()
+FROM batch b, locked
+WHERE r.id = locked.id AND r.id = b.id AND r.lease_owner = b.owner AND r.lease_epoch = b.epoch AND r.status = 'running'
+RETURNING r.id, r.lease_epoch AS epoch`;
 
 /** A batch of children to look at again: its parent is woken if it waits for the batch and none is left. */
 export interface BatchLook {
@@ -128,23 +156,32 @@ export async function finishRuns(
   runs: readonly FinishingRun[],
   looks: readonly BatchLook[] = [],
 ): Promise<{ written: boolean[]; lookAgain: LookAgain[] }> {
+  const outcomes = [
+    runs.map((r) => r.lease.runId),
+    runs.map((r) => r.lease.owner),
+    runs.map((r) => r.lease.epoch),
+    runs.map((r) => r.outcome.status),
+    runs.map((r) => (r.outcome.status === 'completed' ? JSON.stringify(r.outcome.output) : null)),
+    runs.map((r) => (r.outcome.status === 'failed' ? JSON.stringify(r.outcome.error) : null)),
+  ];
+  // By run and epoch: two executions of one run (a stale one and its successor) may share a batch.
+  const writtenOf = (finished: ReadonlyArray<{ id: string; epoch: number }>): boolean[] => {
+    const written = new Set(finished.map((row) => `${row.id}/${row.epoch}`));
+    return runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`));
+  };
+  if (looks.length === 0 && runs.every((r) => r.parentId === null)) {
+    const { rows } = await db.query<{ id: string; epoch: number }>(
+      db.sql(finishParentlessSql),
+      outcomes,
+      db.statementName('zart_finish_parentless'),
+    );
+    return { written: writtenOf(rows), lookAgain: [] };
+  }
   const { rows } = await db.query<{ finished: Array<{ id: string; epoch: number }>; lookAgain: LookAgain[] }>(
     db.sql(finishSql),
-    [
-      runs.map((r) => r.lease.runId),
-      runs.map((r) => r.lease.owner),
-      runs.map((r) => r.lease.epoch),
-      runs.map((r) => r.outcome.status),
-      runs.map((r) => (r.outcome.status === 'completed' ? JSON.stringify(r.outcome.output) : null)),
-      runs.map((r) => (r.outcome.status === 'failed' ? JSON.stringify(r.outcome.error) : null)),
-      wakeUpChannel(db.schema),
-      looks.map((l) => l.parentId),
-      looks.map((l) => l.batchKey),
-    ],
+    [...outcomes, wakeUpChannel(db.schema), looks.map((l) => l.parentId), looks.map((l) => l.batchKey)],
     db.statementName('zart_finish_runs'),
   );
   const { finished, lookAgain } = rows[0]!;
-  // By run and epoch: two executions of one run (a stale one and its successor) may share a batch.
-  const written = new Set(finished.map((row) => `${row.id}/${row.epoch}`));
-  return { written: runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`)), lookAgain };
+  return { written: writtenOf(finished), lookAgain };
 }
