@@ -302,7 +302,12 @@ function both(a: number | undefined, b: number | undefined, test: (a: number, b:
   return a === undefined || b === undefined ? undefined : test(a, b);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Exits once done: DBOS.shutdown() leaves W3's sleeping workflows' timers (an hour each) behind,
+// which kept the process alive after the table was printed, holding its connections.
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
