@@ -133,7 +133,7 @@ export class Zart extends ZartClient {
   }
 
   /** @internal A run inserted claimed by this worker is a fresh first claim: it executes now. */
-  protected override startedHere(_claim: StartClaim, run: StartedRun | undefined): void {
+  protected override startedHere(run: StartedRun | undefined): void {
     this.worker?.startReserved(
       run && {
         id: run.id,

@@ -8,6 +8,10 @@ import type { ZartDatabase } from './zart-database';
 
 type Write = { finish: FinishingRun } | { look: BatchLook };
 
+// Finishes are retried across disconnects until written or refused, never given up: the runs'
+// outcomes would be lost until their leases expired. One signal that never aborts serves them all.
+const never = new AbortController().signal;
+
 /** @internal */
 export class FinishWriter {
   private readonly commits: GroupCommit<Write, boolean>;
@@ -34,9 +38,7 @@ export class FinishWriter {
   private async send(writes: readonly Write[]): Promise<boolean[]> {
     const runs = writes.flatMap((w) => ('finish' in w ? [w.finish] : []));
     const looks = writes.flatMap((w) => ('look' in w ? [w.look] : []));
-    // Retried across disconnects until written or refused, never given up: the runs' outcomes
-    // would be lost until their leases expired. Looks are made again as often as asked.
-    const never = new AbortController().signal;
+    // Looks are made again as often as asked (see `never` above for the finishes).
     const { written, lookAgain } = await retryOnDisconnect(() => finishRuns(this.db, runs, looks), never);
     // Queued only now, after the commit, so whichever statement takes them sees it.
     for (const { parentId, batchKey, finishedChild } of lookAgain) {

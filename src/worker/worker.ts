@@ -19,6 +19,7 @@ import { claimQueueRuns } from '../storage/sql/claim-queue-runs';
 import type { RunOutcome } from '../storage/sql/finish-runs';
 import { registerWorker, unregisterWorker } from '../storage/sql/register-worker';
 import { releaseRuns } from '../storage/sql/release-runs';
+import type { StartClaim } from '../storage/sql/insert-runs';
 import { leaseKeyOf, renewLeases } from '../storage/sql/renew-leases';
 import { WakeUpListener } from '../wake-ups/wake-up-listener';
 import { schedulesChanged } from '../storage/sql/change-schedule';
@@ -99,7 +100,12 @@ export class Worker {
 
   /** Whether a run started now would be claimed here at once. */
   get hasCapacity(): boolean {
-    return this.running && this.executions.size + this.reservedStarts < this.options.concurrency;
+    return this.running && this.free > 0;
+  }
+
+  /** Slots neither executing nor held for a start. */
+  private get free(): number {
+    return this.options.concurrency - this.executions.size - this.reservedStarts;
   }
 
   /**
@@ -107,8 +113,8 @@ export class Worker {
    * worker (storage/sql/insert-runs.ts): its lease, or null when this worker cannot take it now
    * (no room, a queue it does not serve, or one with limits, which only a claim enforces).
    */
-  reserveStart(queue: string): { owner: string; leaseMs: number } | null {
-    const room = this.options.concurrency - this.executions.size - this.reservedStarts - this.claimingUpTo;
+  reserveStart(queue: string): StartClaim | null {
+    const room = this.free - this.claimingUpTo;
     if (!this.running || room <= 0 || !this.serves(queue) || this.queues.limited.has(queue)) return null;
     this.reservedStarts++;
     return { owner: this.id, leaseMs: this.options.leaseMs };
@@ -252,7 +258,7 @@ export class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.running) {
-      const free = this.options.concurrency - this.executions.size - this.reservedStarts;
+      const free = this.free;
       let claimedAll = false;
       this.roundsBegun++;
       this.saturated = free <= 0;

@@ -117,8 +117,7 @@ FOR SHARE`,
  */
 export async function insertCheckpoint(db: ZartDatabase, row: LeasedCheckpoint): Promise<void> {
   const statement = db.compile(compileInsert);
-  const named = parameterValues(row);
-  const values = statement.order.map((p) => named[p]);
+  const values = positionalValues(statement, row);
   await db.pool.query({ name: statement.name, text: statement.text, values }).catch(rethrowFenced(row.lease));
 }
 
@@ -142,8 +141,7 @@ export async function insertCheckpointIn(
   row: LeasedCheckpoint,
 ): Promise<void> {
   const statement = db.compile(compileInsert);
-  const named = parameterValues(row);
-  const values = statement.order.map((p) => named[p]);
+  const values = positionalValues(statement, row);
   let written: unknown[];
   try {
     written = await manager.query<unknown[]>(`${statement.text} RETURNING 1 AS written`, values);
@@ -152,6 +150,12 @@ export async function insertCheckpointIn(
     return rethrowFenced(row.lease)((error as { driverError?: unknown }).driverError ?? error);
   }
   if (written.length === 0) throw new CheckpointAlreadyStoredError(row.lease.runId, row.checkpoint.key);
+}
+
+// The row's values in the statement's $1, $2, ... order, each computed once.
+function positionalValues(statement: CompiledInsert, row: LeasedCheckpoint): unknown[] {
+  const named = parameterValues(row);
+  return statement.order.map((p) => named[p]);
 }
 
 function parameterValues({ lease, checkpoint }: LeasedCheckpoint): Record<Parameter, unknown> {
