@@ -31,6 +31,7 @@ const list = <T extends string>(name: string, all: readonly T[]): Set<T> =>
 const workloads = list('BENCH_ONLY', ['w1', 'w2', 'w3', 'w4', 'w5'] as const);
 const systems = list('BENCH_SYSTEMS', ['raw', 'dbos', 'zart'] as const);
 const w1Runs = env('BENCH_W1_RUNS', 30, 8);
+const w1WarmUpRuns = env('BENCH_W1_WARMUP', 300, 50);
 const w2 = { workflows: env('BENCH_W2_WORKFLOWS', 2000, 400), rounds: env('BENCH_W2_ROUNDS', 4, 2) };
 const w3 = { sleepers: env('BENCH_W3_SLEEPERS', 5000, 1000), timeoutMs: 300_000 };
 const w5 = { pages: env('BENCH_W5_PAGES', 10_000, 2000), batchSize: env('BENCH_W5_BATCH', 500, 500) };
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     }
     if (workloads.has('w1')) {
       console.log(`W1: ${w1Runs} runs x 20 sequential trivial steps per system ...`);
-      results.w1 = await runW1(context, w1Runs);
+      results.w1 = await runW1(context, w1Runs, w1WarmUpRuns);
     }
     if (workloads.has('w2')) {
       console.log(`W2: ${w2.workflows} workflows x 5 trivial steps, 32 in flight, ${w2.rounds} rounds ...`);

@@ -65,7 +65,7 @@ export interface W1Figures {
 
 export type W1Result = PerSystem<W1Figures>;
 
-export async function runW1(context: BenchContext, runs: number): Promise<W1Result> {
+export async function runW1(context: BenchContext, runs: number, warmUpRuns: number): Promise<W1Result> {
   const { systems, counter } = context;
   const raw = new Client({ connectionString: context.url, application_name: 'bench-raw' });
   await raw.connect();
@@ -107,8 +107,11 @@ export async function runW1(context: BenchContext, runs: number): Promise<W1Resu
   const order = (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s));
   const profiler = await CpuProfiler.fromEnvironment();
   try {
-    // One unmeasured run each first: connections, prepared statements and JIT warm up.
-    for (let r = -1; r < runs; r++) {
+    // Unmeasured runs first, taking turns as the measured ones do: connections, prepared
+    // statements, the server's plan caches and V8's optimising compiler warm up. One run of 20
+    // steps was not enough: a step's code is optimised after some hundreds of calls, and until
+    // then zart's per-step time was 1.5-2.5x its warm figure (raw's, a few lines of code, ~1.1x).
+    for (let r = -warmUpRuns; r < runs; r++) {
       // Rotate who goes first, so no system always runs right after another one's burst.
       const turn = order.map((_, k) => order[(k + Math.max(r, 0)) % order.length]!);
       for (const system of turn) {
