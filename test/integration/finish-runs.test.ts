@@ -65,6 +65,43 @@ async function statusOf(id: string): Promise<string> {
 }
 
 describe('finishing several runs in one statement', () => {
+  it('finishes a lone run without a parent on its own lease only, with its output or its error', async () => {
+    for (const id of ['alone-1', 'alone-2', 'alone-3']) await insertRunning(id);
+    const alone = (run: FinishingRun): FinishingRun => ({ ...run, parentId: null });
+    const stored = async (id: string): Promise<Record<string, unknown>> =>
+      (
+        await db.sql.query<Record<string, unknown>>(
+          'SELECT status, output, error, lease_owner FROM zart.runs WHERE id = $1',
+          [id],
+        )
+      ).rows[0]!;
+
+    // An older epoch, then another worker: neither writes, and each is told so.
+    expect((await finishRuns(zartDb, [alone(finishing('alone-1', 0))])).written).toEqual([false]);
+    const stranger = { ...finishing('alone-1'), lease: { runId: 'alone-1', owner: 'worker-2', epoch: 1 } };
+    expect((await finishRuns(zartDb, [alone(stranger)])).written).toEqual([false]);
+    expect(await stored('alone-1')).toMatchObject({ status: 'running', output: null, lease_owner: 'worker-1' });
+
+    expect(await finishRuns(zartDb, [alone(finishing('alone-1'))])).toEqual({ written: [true], lookAgain: [] });
+    expect(await stored('alone-1')).toEqual({
+      status: 'completed',
+      output: { json: 'alone-1' },
+      error: null,
+      lease_owner: null,
+    });
+    // Once finished, the same finish again writes nothing (a retry after a lost reply is told lost).
+    expect((await finishRuns(zartDb, [alone(finishing('alone-1'))])).written).toEqual([false]);
+
+    const failing: FinishingRun = {
+      lease: { runId: 'alone-2', owner: 'worker-1', epoch: 1 },
+      outcome: { status: 'failed', error: { json: 'it broke' } },
+      parentId: null,
+    };
+    expect((await finishRuns(zartDb, [failing])).written).toEqual([true]);
+    expect(await stored('alone-2')).toMatchObject({ status: 'failed', output: null, error: { json: 'it broke' } });
+    expect(await statusOf('alone-3')).toBe('running');
+  });
+
   it('wakes the parent of a batch when its last children finish together', async () => {
     await insertParked('batch-parent', 'children:b1');
     const children = ['batch-parent/c0', 'batch-parent/c1', 'batch-parent/c2'];

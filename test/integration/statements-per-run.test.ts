@@ -34,6 +34,7 @@ const kinds = {
   loadCheckpoints: 'zart_load_checkpoints_zart',
   finish: 'zart_finish_runs_zart',
   finishParentless: 'zart_finish_parentless_zart',
+  finishOne: 'zart_finish_run_zart',
   readOutcome: 'zart_read_run_outcome_zart',
 } as const;
 
@@ -43,8 +44,9 @@ function countsOf(statements: ReadonlyMap<string, StatementStats>): Record<keyof
     keyof typeof kinds,
     number
   >;
-  // A finish of runs without a parent has a statement of its own (finish-runs.ts): both count.
-  return { ...counts, finish: counts.finish + counts.finishParentless };
+  // A finish of runs without a parent, and of one such run alone, have statements of their own
+  // (finish-runs.ts): all count.
+  return { ...counts, finish: counts.finish + counts.finishParentless + counts.finishOne };
 }
 
 describe('statements per run', () => {

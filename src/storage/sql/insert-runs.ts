@@ -38,9 +38,10 @@ export type InsertedStart =
 
 // As insert-run.ts, row by row: a delayed run's deadline counts from its start. A claimed start
 // is set as a claim sets a run (claim-runs.ts): running, leased, started now; the due runs ahead
-// of it are found through runs_claimable_idx, as the claim finds them.
+// of it are found through runs_claimable_idx, as the claim finds them. MATERIALIZED: inlined,
+// the claim's NOT EXISTS was evaluated again for each of the five columns that read it.
 const insertSql = (t: { runs: string }) => `
-WITH batch AS (
+WITH batch AS MATERIALIZED (
   SELECT b.*, coalesce(b.start_at, now() + make_interval(secs => coalesce(b.delay_ms, 0) / 1000)) AS at,
          b.claim_owner IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM ${t.runs} q
