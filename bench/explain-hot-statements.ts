@@ -169,6 +169,7 @@ async function main(): Promise<void> {
         error: null,
         attempts: 1,
         durationMs: 0.1,
+        replacesOpenRow: false,
       },
     });
     await explainCaptured('start of 10 runs (insert-runs.ts)', () =>

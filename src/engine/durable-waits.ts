@@ -38,7 +38,18 @@ export function recordOutcome(
 ): Promise<void> {
   const { key, seq, sequential } = call;
   const completionSeq = run.completeCall(call);
-  return run.checkpoint({ key, seq, sequential, completionSeq, ...what, attempts: 1, durationMs: 0, ...outcome });
+  // A wait's end replaces the row recorded when it began (sleep, event wait, child).
+  return run.checkpoint({
+    key,
+    seq,
+    sequential,
+    completionSeq,
+    ...what,
+    attempts: 1,
+    durationMs: 0,
+    replacesOpenRow: true,
+    ...outcome,
+  });
 }
 
 /**

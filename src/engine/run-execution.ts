@@ -399,6 +399,7 @@ export class RunExecution implements RunScope, ExecutionCore {
           error: null,
           attempts: 1,
           durationMs: 0,
+          replacesOpenRow: false,
         });
       }
     }

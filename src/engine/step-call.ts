@@ -106,6 +106,8 @@ export async function executeStep<T>(
         argsHash,
         attempts: attempt,
         durationMs: performance.now() - started,
+        // A later attempt follows a recorded retry (record-retry.ts), whose row it replaces.
+        replacesOpenRow: attempt > 1,
         ...outcome,
       });
       const checkpoint = (outcome: Pick<NewCheckpoint, 'status' | 'output' | 'error'>): Promise<void> =>

@@ -3,15 +3,17 @@
 // fenced-out row fails only its own caller. 32 rows cost 1.1 ms against 0.46 ms for one
 // (bench, loopback), so concurrency raises throughput without adding commits.
 import type { ZartDatabase } from '../zart-database';
-import type { LeasedCheckpoint } from './insert-checkpoint';
+import { isStoredCheckpointConflict, type LeasedCheckpoint } from './insert-checkpoint';
 
 // json_to_recordset() turns the batch, sent as one JSON array, back into rows: one JSON.stringify
 // in Node, where fourteen parameter arrays cost node-postgres an escaping pass per element (8% of
 // W2's Node CPU). FOR SHARE OF r makes a concurrent claim wait for this commit (see
 // insert-checkpoint.ts), taking the row locks in id order like lease renewal. Like the one-row
-// statement, a row still open (between retry attempts) takes the outcome and a final row is kept.
-// The result lists every row whose lease held, whether written now or already stored.
-const insertSql = (t: { runs: string; steps: string }) => `
+// statement, a row still open (between retry attempts) takes the outcome and a final row is kept;
+// and as there, a batch of first rows only goes without ON CONFLICT, falling back to it when a
+// row is stored after all. The result lists every row whose lease held, whether written now or
+// already stored.
+const insertSql = (onConflict: string) => (t: { runs: string; steps: string }) => `
 WITH batch AS (
   SELECT *
   FROM json_to_recordset($1::json)
@@ -29,13 +31,16 @@ WITH batch AS (
          now() - make_interval(secs => b.duration_seconds), now()
   FROM batch b
   JOIN fence f ON f.id = b.run_id
-  ON CONFLICT (run_id, key) DO UPDATE
+  ${onConflict}
+)
+SELECT b.run_id, b.key FROM batch b JOIN fence f ON f.id = b.run_id`;
+
+const upsertSql = insertSql(`ON CONFLICT (run_id, key) DO UPDATE
     SET status = excluded.status, output = excluded.output, error = excluded.error,
         attempts = excluded.attempts, wake_at = NULL, finished_at = excluded.finished_at,
         completion_seq = excluded.completion_seq
-    WHERE s.status NOT IN ('completed', 'failed')
-)
-SELECT b.run_id, b.key FROM batch b JOIN fence f ON f.id = b.run_id`;
+    WHERE s.status NOT IN ('completed', 'failed')`);
+const plainInsertSql = insertSql('');
 
 /** Inserts the rows it may; returns `runId/key` of each row written. */
 export async function insertCheckpoints(db: ZartDatabase, rows: readonly LeasedCheckpoint[]): Promise<Set<string>> {
@@ -56,10 +61,24 @@ export async function insertCheckpoints(db: ZartDatabase, rows: readonly LeasedC
     sequential: checkpoint.sequential,
     completion_seq: checkpoint.completionSeq,
   }));
-  const result = await db.pool.query<{ run_id: string; key: string }>({
-    name: db.statementName('zart_insert_checkpoints'),
-    text: db.sql(insertSql),
-    values: [JSON.stringify(batch)],
-  });
+  const values = [JSON.stringify(batch)];
+  const upsert = () =>
+    db.pool.query<{ run_id: string; key: string }>({
+      name: db.statementName('zart_upsert_checkpoints'),
+      text: db.sql(upsertSql),
+      values,
+    });
+  const result = rows.some((row) => row.checkpoint.replacesOpenRow)
+    ? await upsert()
+    : await db.pool
+        .query<{ run_id: string; key: string }>({
+          name: db.statementName('zart_insert_checkpoints'),
+          text: db.sql(plainInsertSql),
+          values,
+        })
+        .catch((error: unknown) => {
+          if (isStoredCheckpointConflict(error)) return upsert();
+          throw error;
+        });
   return new Set(result.rows.map((row) => `${row.run_id}/${row.key}`));
 }
