@@ -4,18 +4,14 @@
 import { LeaseLostError } from '../../src/errors';
 import { insertCheckpoint, type LeasedCheckpoint } from '../../src/storage/sql/insert-checkpoint';
 import { insertCheckpoints } from '../../src/storage/sql/insert-checkpoints';
-import { ZartDatabase } from '../../src/storage/zart-database';
-import { useTestDatabase } from '../support/test-zart';
+import type { ZartDatabase } from '../../src/storage/zart-database';
+import { openZartDatabase, useTestDatabase } from '../support/test-zart';
 
 const db = useTestDatabase();
 let zartDb: ZartDatabase;
 
 beforeAll(async () => {
-  zartDb = await ZartDatabase.open(
-    { kind: 'url', url: db.url, poolSize: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
-    'zart',
-  );
-  await zartDb.migrate();
+  zartDb = await openZartDatabase(db.url, { poolSize: 2 });
   for (const id of ['one', 'batch-a', 'batch-b', 'retried']) {
     await db.sql.query(
       `INSERT INTO zart.runs (id, workflow, status, input, lease_owner, lease_epoch, lease_expires_at)

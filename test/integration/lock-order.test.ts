@@ -4,8 +4,8 @@ import { Client } from 'pg';
 import { cancelRuns } from '../../src/storage/sql/cancel-runs';
 import { finishRuns } from '../../src/storage/sql/finish-runs';
 import { renewLeases } from '../../src/storage/sql/renew-leases';
-import { ZartDatabase } from '../../src/storage/zart-database';
-import { useTestDatabase } from '../support/test-zart';
+import type { ZartDatabase } from '../../src/storage/zart-database';
+import { openZartDatabase, useTestDatabase } from '../support/test-zart';
 import { waitFor } from '../support/wait-for';
 
 const db = useTestDatabase();
@@ -13,11 +13,7 @@ let zartDb: ZartDatabase;
 let blocker: Client;
 
 beforeAll(async () => {
-  zartDb = await ZartDatabase.open(
-    { kind: 'url', url: db.url, poolSize: 4, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
-    'zart',
-  );
-  await zartDb.migrate();
+  zartDb = await openZartDatabase(db.url, { poolSize: 4 });
   blocker = new Client({ connectionString: db.url });
   // The database is dropped after the file, which terminates this session if it is still open.
   blocker.on('error', () => undefined);

@@ -2,17 +2,14 @@
 // (a terminated backend, a network loss) fails the transaction with a connection error, is not
 // returned to the pool, and never becomes an unhandled 'error' event that kills the process.
 import { isConnectionError } from '../../src/storage/reconnect';
-import { ZartDatabase } from '../../src/storage/zart-database';
-import { useTestDatabase } from '../support/test-zart';
+import type { ZartDatabase } from '../../src/storage/zart-database';
+import { openZartDatabase, useTestDatabase } from '../support/test-zart';
 
 const db = useTestDatabase();
 let zartDb: ZartDatabase;
 
 beforeAll(async () => {
-  zartDb = await ZartDatabase.open(
-    { kind: 'url', url: db.url, poolSize: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
-    'zart',
-  );
+  zartDb = await openZartDatabase(db.url, { poolSize: 2, migrate: false });
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
 import { Client } from 'pg';
 import { Zart, ZartClient, type ZartOptions } from '../../src';
 import { createTestDatabase, type TestDatabase } from '../../src/testing';
+import { ZartDatabase } from '../../src/storage/zart-database';
 import { silentLogger } from './silent-logger';
 
 export interface TestContext {
@@ -73,4 +74,20 @@ export function useTestDatabase(): TestContext {
 function withoutWorker(options: ZartOptions): ZartOptions {
   const { worker: _worker, ...rest } = options;
   return rest;
+}
+
+/**
+ * zart's storage layer alone on the file's database (schema "zart"), for tests that call its
+ * statements directly; migrated unless told not to. The caller closes it.
+ */
+export async function openZartDatabase(
+  url: string,
+  { poolSize, migrate = true }: { poolSize: number; migrate?: boolean },
+): Promise<ZartDatabase> {
+  const db = await ZartDatabase.open(
+    { kind: 'url', url, poolSize, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 },
+    'zart',
+  );
+  if (migrate) await db.migrate();
+  return db;
 }
