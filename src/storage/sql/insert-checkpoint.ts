@@ -10,11 +10,11 @@ import type { StoredValue } from '../../serialization/serializer';
 import { StepCheckpointEntity, type StepStatus } from '../entities';
 import type { ZartDatabase } from '../zart-database';
 
-export interface NewCheckpoint {
+/** What a checkpoint row holds of a call, as written and as read back (load-checkpoints.ts). */
+export interface CheckpointFields {
   key: string;
+  /** Position in the run's call order. */
   seq: number;
-  /** Whether a replay checks this call's position (see engine/call-sequence.ts). */
-  sequential: boolean;
   /** The order the call completed in among the run's calls (engine/completion-order.ts); null when not final. */
   completionSeq: number | null;
   name: string;
@@ -24,6 +24,11 @@ export interface NewCheckpoint {
   output: StoredValue | null;
   error: StoredValue | null;
   attempts: number;
+}
+
+export interface NewCheckpoint extends CheckpointFields {
+  /** Whether a replay checks this call's position (see engine/call-sequence.ts). */
+  sequential: boolean;
   /** How long the step took, by the worker's monotonic clock; started_at = now() - duration. */
   durationMs: number;
   /**

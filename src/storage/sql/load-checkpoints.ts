@@ -1,22 +1,11 @@
 // Loads every checkpoint of a run in one query, before its replay starts.
 import type { ZartDatabase } from '../zart-database';
-import type { StoredValue } from '../../serialization/serializer';
-import type { StepStatus } from '../entities';
+import type { CheckpointFields } from './insert-checkpoint';
 
-export interface CheckpointRow {
-  key: string;
-  /** Position in the run's call order. */
-  seq: number;
+/** A stored checkpoint; `completionSeq` is null in older histories too. */
+export interface CheckpointRow extends CheckpointFields {
   /** Whether a replay checks the position (engine/call-sequence.ts); null in older histories. */
   sequential: boolean | null;
-  /** The order the call completed in (engine/completion-order.ts); null when not final, or in older histories. */
-  completionSeq: number | null;
-  name: string;
-  argsHash: string | null;
-  status: StepStatus;
-  output: StoredValue | null;
-  error: StoredValue | null;
-  attempts: number;
   /** Milliseconds until the stored wake time, by the database clock; null without one. */
   wakeInMs: number | null;
   /** Milliseconds since the checkpoint was written (negative), by the database clock. */
