@@ -86,19 +86,19 @@ describe('statements per run', () => {
 
     expect(result).toEqual(Array.from({ length: 64 }, (_, n) => 5 * n + 10));
     const sent = countsOf(statements);
-    // One by one, these would be 64 starts, 320 checkpoints and 64 finishes; a fresh claim loads
-    // no checkpoints, and a run executing here hands its result over without a read.
-    // Two connection slots: the first start alone, the second alone, the other 62 together.
-    expect(sent.start).toBeLessThanOrEqual(4);
-    // Measured 15 to 21 (10 of them the two runs started alone), finishes 3 to 9.
-    expect(sent.checkpointAlone + sent.checkpointBatch).toBeLessThanOrEqual(80);
-    expect(sent.finish).toBeLessThanOrEqual(24);
+    // One by one, these would be 64 starts, 320 checkpoints and 64 finishes. The writes of one
+    // turn of the event loop share a statement (storage/group-commit.ts): the 64 starts go in one,
+    // each step's 64 checkpoints in one, the 64 finishes in one (measured: 1, 5 and 1, every
+    // time); a little room is left for a loaded machine splitting a turn.
+    expect(sent.start).toBeLessThanOrEqual(2);
+    expect(sent.checkpointAlone + sent.checkpointBatch).toBeLessThanOrEqual(10);
+    expect(sent.finish).toBeLessThanOrEqual(3);
     expect(sent.loadCheckpoints).toBe(0);
     expect(sent.readOutcome).toBe(0);
     // The worker had room for all 64: each start inserted its run claimed, and a run ending here
     // asks for no claim round while the worker is not full.
     expect(sent.claim).toBe(0);
-    // Under two statements per run, where one by one a run alone takes 7.
-    expect(queries).toBeLessThan(128);
+    // Under one statement per eight runs, where one by one a run alone takes 7.
+    expect(queries).toBeLessThanOrEqual(16);
   });
 });
