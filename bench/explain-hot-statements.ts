@@ -191,7 +191,7 @@ async function main(): Promise<void> {
           },
           placement: { priority: 0, partitionKey: null, deduplicationKey: null, delayMs: null, startAt: null },
           // As a process with a worker starts them: claimed by it in the insert.
-          claim: { owner: 'explain', leaseMs: 30_000 },
+          claim: { owner: 'explain', leaseMs: 30_000, slots: 1 },
         })),
       ),
     );

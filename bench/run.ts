@@ -235,6 +235,7 @@ function rows(results: {
     });
     out.push({ label: 'W5 statements per page', ...per(results.w5, (v) => v.statementsPerPage), digits: 2 });
     out.push({ label: 'W5 Node CPU ms per page', ...per(results.w5, (v) => v.nodeCpuMsPerPage), digits: 3 });
+    out.push({ label: 'W5 PostgreSQL CPU ms per page', ...per(results.w5, (v) => v.postgresCpuMsPerPage), digits: 3 });
   }
   if (results.w4) {
     const w4r = results.w4 as Partial<Record<BenchSystem, W4Figures>>;

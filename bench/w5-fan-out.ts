@@ -28,6 +28,8 @@ export interface W5Figures {
   statementsPerPage: number;
   /** CPU time of this Node process per page: steadier than pages/s on a shared machine. */
   nodeCpuMsPerPage: number;
+  /** CPU time of every PostgreSQL process on the machine per page (other sessions' too): the other side of the bound. */
+  postgresCpuMsPerPage: number;
   /** Per page, most frequent first. */
   statements: StatementRow[];
 }
@@ -129,7 +131,7 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
     if (systems.has('zart')) await zart.start();
     for (const system of (['raw', 'zart', 'dbos'] as const).filter((s) => systems.has(s))) {
       const started = performance.now();
-      const cpuBefore = sampleCpu().nodeMs;
+      const cpuBefore = sampleCpu();
       const {
         result: published,
         queries,
@@ -138,7 +140,7 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
         profiler ? profiler.profile(`w5-${system}`, publish[system]) : publish[system](),
       );
       const seconds = (performance.now() - started) / 1000;
-      const nodeCpuMs = sampleCpu().nodeMs - cpuBefore;
+      const cpuAfter = sampleCpu();
       if (published !== options.pages)
         throw new Error(`W5 ${system}: published ${published} of ${options.pages} pages`);
       const breakdown = new StatementBreakdown();
@@ -147,7 +149,8 @@ export async function runW5(context: BenchContext, options: W5Options): Promise<
         pagesPerSecond: options.pages / seconds,
         seconds,
         statementsPerPage: queries / options.pages,
-        nodeCpuMsPerPage: nodeCpuMs / options.pages,
+        nodeCpuMsPerPage: (cpuAfter.nodeMs - cpuBefore.nodeMs) / options.pages,
+        postgresCpuMsPerPage: Math.max(0, cpuAfter.postgresMs - cpuBefore.postgresMs) / options.pages,
         statements: breakdown.rows(options.pages),
       };
     }

@@ -291,7 +291,7 @@ export class ZartClient {
     try {
       result = tracing ? await tracing.started(definition.name, id, insert) : await insert(null);
     } finally {
-      if (claim) this.startedHere(claimedHere);
+      if (claim) this.startedHere(claim, claimedHere);
     }
     if ('duplicateOf' in result) {
       throw new RunDeduplicatedError(definition.name, placement.deduplicationKey!, result.duplicateOf);
@@ -735,10 +735,10 @@ export class ZartClient {
   }
 
   /**
-   * @internal After a start that claimAtStart() gave a claim: `run` is the run when it was inserted
+   * @internal After a start that claimAtStart() gave `claim`: `run` is the run when it was inserted
    * claimed (execute it now), undefined when it was not (the claim's room is free again).
    */
-  protected startedHere(_run: StartedRun | undefined): void {}
+  protected startedHere(_claim: StartClaim, _run: StartedRun | undefined): void {}
 
   /**
    * @internal Called after a new run row is committed: wake the workers (coalesced per tick). A

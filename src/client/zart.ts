@@ -8,8 +8,7 @@ import { CheckpointWriter } from '../storage/checkpoint-writer';
 import { FinishWriter } from '../storage/finish-writer';
 import type { RunOutcomeRow } from '../storage/sql/read-run-outcome';
 import type { RunPlacement } from '../storage/sql/insert-run';
-import type { StartClaim, StartedRun } from '../storage/sql/insert-runs';
-import type { StoredValue } from '../serialization/serializer';
+import { claimedAtStart, type StartClaim, type StartedRun } from '../storage/sql/insert-runs';
 import { Worker } from '../worker/worker';
 import { ScheduleTicker } from '../schedules/schedule-ticker';
 import { saveDeclaredSchedules } from '../schedules/schedule-store';
@@ -46,7 +45,7 @@ export class Zart extends ZartClient {
     if (workerOptions === false) return;
     // Before the first claim: a run must never be what finds out its workflow cannot be built.
     if (this.options.resolvesWithNew) checkBuildableWithNew(this.registry!.workflows.map((w) => w.target));
-    const worker = new Worker(
+    const worker: Worker = new Worker(
       {
         db: this.connected(),
         serializer: this.options.serializer,
@@ -58,6 +57,10 @@ export class Zart extends ZartClient {
         wakeUps: this.wakeUps!,
         maxInProcessWaitMs: workerOptions.maxInProcessWaitMs,
         onSuspended: (wakeInMs) => this.worker?.wakeAfter(wakeInMs),
+        // This worker itself, not this.worker (unset while shutdown drains): a batch of children
+        // started by one of its runs may start claimed by it (engine/child-batches.ts).
+        reserveStart: (queue, wanted) => worker.reserveStart(queue, wanted),
+        startReserved: (claim, runs) => worker.startReserved(claim, runs),
         registry: this.registry!,
         knownQueues: this.knownQueues,
         testHooks: this.testHooks(),
@@ -133,25 +136,8 @@ export class Zart extends ZartClient {
   }
 
   /** @internal A run inserted claimed by this worker is a fresh first claim: it executes now. */
-  protected override startedHere(run: StartedRun | undefined): void {
-    this.worker?.startReserved(
-      run && {
-        id: run.id,
-        workflow: run.workflow,
-        // As a claim reads it back from its JSON column, so the execution sees the stored form.
-        input: JSON.parse(JSON.stringify(run.input) ?? 'null') as StoredValue,
-        attempt: 1,
-        parentId: null,
-        leaseEpoch: 1,
-        deadlineInMs: run.deadlineInMs,
-        recoveries: 0,
-        queue: run.queue,
-        traceContext: run.traceContext,
-        dueForSeconds: 0,
-        scheduledAt: null,
-        fresh: true,
-      },
-    );
+  protected override startedHere(claim: StartClaim, run: StartedRun | undefined): void {
+    this.worker?.startReserved(claim, run ? [claimedAtStart(run, null)] : []);
   }
 
   /**

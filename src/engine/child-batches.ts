@@ -15,7 +15,14 @@ import type { AnyClass } from '../registry/declarations';
 import { prepareInput } from '../registry/prepare-input';
 import type { RegisteredWorkflow } from '../registry/workflow-registry';
 import type { StoredValue } from '../serialization/serializer';
-import { insertChildRuns, type ChildBatchStart } from '../storage/sql/insert-child-runs';
+import type { ClaimedRun } from '../storage/sql/claim-runs';
+import {
+  insertChildRuns,
+  type ChildBatchStart,
+  type ClaimedChild,
+  type NewChildBatch,
+} from '../storage/sql/insert-child-runs';
+import { claimedAtStart } from '../storage/sql/insert-runs';
 import { loadCheckpoint } from '../storage/sql/load-checkpoints';
 import { readChildBatchOutcomes } from '../storage/sql/read-child-batch-outcomes';
 import { childBatchName, childBatchResultsPrefix } from './call-sequence';
@@ -61,17 +68,29 @@ export async function startChildBatch(
     inputs: storedInputs,
     timeoutMs: definition.timeoutMs,
   };
-  const insert = (traceContext: StoredTraceContext | null): Promise<ChildBatchStart> =>
-    run.fenced(() =>
+  // Where this worker has room, the first children start claimed by it and execute at once.
+  const claim = run.services.reserveStart(definition.queue, childIds.length);
+  let claimedChildren: ClaimedRun[] = [];
+  const insert = async (traceContext: StoredTraceContext | null): Promise<ChildBatchStart> => {
+    const inserted = await run.fenced(() =>
       insertChildRuns(
         db,
         run.lease,
         { key, seq, sequential, completionSeq: run.completeCall(call), name, argsHash, output },
         { ...batch, traceContext },
+        claim,
       ),
     );
-  // One span for the batch's start; every child continues this run's trace under it.
-  const start = run.trace ? await run.trace.started(definition.name, `${run.id}/${key}`, insert) : await insert(null);
+    if (inserted.started) claimedChildren = claimedAt(inserted.claimed, { ...batch, traceContext }, run.id);
+    return inserted;
+  };
+  let start: ChildBatchStart;
+  try {
+    // One span for the batch's start; every child continues this run's trace under it.
+    start = run.trace ? await run.trace.started(definition.name, `${run.id}/${key}`, insert) : await insert(null);
+  } finally {
+    if (claim) run.services.startReserved(claim, claimedChildren);
+  }
   if (!start.started) {
     // Our own statement, retried after its reply was lost, finds the batch it committed.
     if (start.existingParent === run.id) {
@@ -92,8 +111,20 @@ export async function startChildBatch(
     throw conflict;
   }
   for (let i = 0; i < childIds.length; i++) metrics?.runStarted(definition.name);
-  void wakeUps.publish();
+  // Children left pending are for a claim round, here or in another process.
+  if (claimedChildren.length < childIds.length) void wakeUps.publish();
   return { key, ids: childIds };
+}
+
+// The children inserted claimed, as a claim hands runs over (insert-runs.ts, claimedAtStart).
+function claimedAt(claimed: readonly ClaimedChild[], batch: NewChildBatch, parentId: string): ClaimedRun[] {
+  if (claimed.length === 0) return [];
+  const indexOf = new Map(batch.ids.map((id, i) => [id, i]));
+  return claimed.map(({ id, deadlineInMs }) => {
+    const { workflow, version, queue, timeoutMs, traceContext } = batch;
+    const input = batch.inputs[indexOf.get(id)!]!;
+    return claimedAtStart({ id, workflow, version, queue, input, timeoutMs, traceContext, deadlineInMs }, parentId);
+  });
 }
 
 /**

@@ -10,7 +10,9 @@ import type { StoredValue } from '../serialization/serializer';
 import type { ValueSerializer } from '../serialization/value-serializer';
 import type { CheckpointWriter } from '../storage/checkpoint-writer';
 import type { FinishWriter } from '../storage/finish-writer';
+import type { ClaimedRun } from '../storage/sql/claim-runs';
 import type { NewCheckpoint, RunLease } from '../storage/sql/insert-checkpoint';
+import type { StartClaim } from '../storage/sql/insert-runs';
 import type { CheckpointRow } from '../storage/sql/load-checkpoints';
 import type { ZartDatabase } from '../storage/zart-database';
 import type { WakeUpPublisher } from '../wake-ups/wake-up-publisher';
@@ -34,6 +36,10 @@ export interface ExecutionServices {
   maxInProcessWaitMs: number;
   /** A run was parked until `wakeInMs` from now: the worker sets a timer to claim it then. */
   onSuspended: (wakeInMs: number) => void;
+  /** Slots of this worker for up to `wanted` runs being started, to insert them claimed by it (or null). */
+  reserveStart: (queue: string, wanted: number) => StartClaim | null;
+  /** The start that reserveStart() gave `claim` for ended: `runs` were inserted claimed, to execute now. */
+  startReserved: (claim: StartClaim, runs: readonly ClaimedRun[]) => void;
   /** The workflows children may be started from. */
   registry: WorkflowRegistry;
   /** The queues a child may be started in (resolve-run-queue.ts). */

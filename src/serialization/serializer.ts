@@ -123,6 +123,10 @@ export class DefaultSerializer implements Serializer {
   serialize(value: unknown, what: string): StoredValue {
     // The commonest outputs, stored exactly as superjson stores them, without its walk.
     if (isPlainJsonScalar(value)) return { json: value };
+    // Lists of such scalars too (a batch's ids, inputs and outputs, hashed again on every replay):
+    // superjson's walk cost 0.6 ms for 500 numbers.
+    const list = Array.isArray(value) ? copyOfScalarList(value) : undefined;
+    if (list) return { json: list };
     let stored: StoredValue;
     try {
       const unstorable = findUnstorableValue(value);
@@ -198,6 +202,41 @@ function isClassInstance(value: unknown): boolean {
 function isPlainJsonScalar(value: unknown): value is string | number | boolean | null {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   return typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0);
+}
+
+// Lists nested deeper than this go to superjson (and no recursion here runs out of stack).
+const maxListDepth = 8;
+
+// A copy of `list` when it holds only plain JSON scalars (no NUL in a string, which
+// findUnstorableValue refuses) and such lists, each a plain array met once: superjson stores
+// exactly `{ json: copy }` for it, no annotation. Else undefined, and superjson decides (a hole,
+// undefined, -0, NaN, a Date; an array met twice, which it annotates as one shared reference; an
+// element whose getter throws, which its walk reports with the path).
+function copyOfScalarList(
+  list: readonly unknown[],
+  seen = new Set<readonly unknown[]>(),
+  depth = 0,
+): JSONValue[] | undefined {
+  if (depth > maxListDepth || seen.has(list) || Object.getPrototypeOf(list) !== Array.prototype) return undefined;
+  seen.add(list);
+  try {
+    const copy = new Array<JSONValue>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const element: unknown = list[i];
+      if (Array.isArray(element)) {
+        const inner = copyOfScalarList(element, seen, depth + 1);
+        if (!inner) return undefined;
+        copy[i] = inner;
+      } else if (isPlainJsonScalar(element) && !(typeof element === 'string' && element.includes('\u0000'))) {
+        copy[i] = element;
+      } else {
+        return undefined;
+      }
+    }
+    return copy;
+  } catch {
+    return undefined;
+  }
 }
 
 // The stored form of such a value: read back without superjson's copy and annotation pass.

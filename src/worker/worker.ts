@@ -109,36 +109,46 @@ export class Worker {
   }
 
   /**
-   * Holds a slot for a run of `queue` this process is starting, to insert it claimed by this
-   * worker (storage/sql/insert-runs.ts): its lease, or null when this worker cannot take it now
-   * (no room, a queue it does not serve, or one with limits, which only a claim enforces).
+   * Holds slots for up to `wanted` runs of `queue` this process is starting, to insert them claimed
+   * by this worker (storage/sql/insert-runs.ts, insert-child-runs.ts): the claim with its lease and
+   * the slots held, or null when this worker cannot take one now (no room, a queue it does not
+   * serve, or one with limits, which only a claim enforces).
    */
-  reserveStart(queue: string): StartClaim | null {
+  reserveStart(queue: string, wanted = 1): StartClaim | null {
     const room = this.free - this.claimingUpTo;
-    if (!this.running || room <= 0 || !this.serves(queue) || this.queues.limited.has(queue)) return null;
-    this.reservedStarts++;
-    return { owner: this.id, leaseMs: this.options.leaseMs };
+    if (!this.running || room <= 0 || wanted <= 0 || !this.serves(queue) || this.queues.limited.has(queue)) {
+      return null;
+    }
+    const slots = Math.min(room, wanted);
+    this.reservedStarts += slots;
+    return { owner: this.id, leaseMs: this.options.leaseMs, slots };
   }
 
   /**
-   * The start that reserveStart() held a slot for is committed: `run` is the claimed run to
-   * execute now, or undefined when it was not inserted claimed (the slot is free again). Past
-   * stop(), a claimed run is handed back at once instead, for another worker to take.
+   * The start that reserveStart() gave `claim` for is committed (or failed): `runs` are those
+   * inserted claimed, to execute now; the claim's other slots are free again. Past stop(), the
+   * claimed runs are handed back at once instead, for another worker to take.
    */
-  startReserved(run: ClaimedRun | undefined): void {
-    this.reservedStarts--;
-    if (!run) return;
+  startReserved(claim: StartClaim, runs: readonly ClaimedRun[]): void {
+    this.reservedStarts -= claim.slots;
+    if (runs.length === 0) return;
     if (this.running) {
-      // Not in the starting caller's async context: the execution is the worker's, like a claim's.
-      contextStorage().exit(() => this.launch(run));
+      // Not in the starting caller's async context: the executions are the worker's, like a claim's.
+      contextStorage().exit(() => {
+        for (const run of runs) this.launch(run);
+      });
       return;
     }
     const { db, logger, wakeUps } = this.services;
-    void releaseRuns(db, this.id, [{ id: run.id, epoch: run.leaseEpoch }])
+    void releaseRuns(
+      db,
+      this.id,
+      runs.map((run) => ({ id: run.id, epoch: run.leaseEpoch })),
+    )
       .then(() => wakeUps.publish())
       .catch((error: unknown) => {
-        logger.warn('could not hand back a run started during shutdown; it resumes after its lease expires', {
-          runId: run.id,
+        logger.warn('could not hand back runs started during shutdown; they resume after their leases expire', {
+          runIds: runs.map((run) => run.id),
           error: describe(error),
         });
       });

@@ -5,7 +5,9 @@
 // A start made where a worker has room for the run may come already claimed by that worker (its
 // lease, epoch 1): it then executes at once, without a claim round trip, unless a run that is due
 // waits in its queue at its priority or above, which must go first.
+import type { StoredValue } from '../../serialization/serializer';
 import type { ZartDatabase } from '../zart-database';
+import type { ClaimedRun } from './claim-runs';
 import type { NewRun, RunPlacement } from './insert-run';
 
 /** One start of the batch. */
@@ -16,15 +18,39 @@ export interface StartingRun {
   claim: StartClaim | null;
 }
 
-/** A worker's claim on a run it starts: its id and the lease it takes (as a claim takes one). */
+/**
+ * A worker's claim on runs it starts: its id, the lease it takes (as a claim takes one), and the
+ * slots it holds for them (one for a run; up to one per child for a batch, insert-child-runs.ts).
+ */
 export interface StartClaim {
   owner: string;
   leaseMs: number;
+  slots: number;
 }
 
 /** A run inserted claimed by the starting worker (epoch 1), with its deadline by the database clock. */
 export interface StartedRun extends NewRun {
   deadlineInMs: number | null;
+}
+
+/** A run inserted claimed by the starting worker, as a claim would have handed it over: a fresh first claim. */
+export function claimedAtStart(run: StartedRun, parentId: string | null): ClaimedRun {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    // As a claim reads it back from its JSON column, so the execution sees the stored form.
+    input: JSON.parse(JSON.stringify(run.input) ?? 'null') as StoredValue,
+    attempt: 1,
+    parentId,
+    leaseEpoch: 1,
+    deadlineInMs: run.deadlineInMs,
+    recoveries: 0,
+    queue: run.queue,
+    traceContext: run.traceContext,
+    dueForSeconds: 0,
+    scheduledAt: null,
+    fresh: true,
+  };
 }
 
 /** What the batch did with one start. */

@@ -1,3 +1,4 @@
+import SuperJSON from 'superjson';
 import * as zart from '../../../src';
 import {
   DefaultSerializer,
@@ -53,6 +54,43 @@ describe('DefaultSerializer', () => {
   it('allows the same object twice when it is not circular', () => {
     const shared = { id: 1 };
     expect(roundTrip([shared, shared])).toEqual([{ id: 1 }, { id: 1 }]);
+  });
+
+  it('stores lists of plain scalars exactly as superjson does, and sends the rest to it', () => {
+    const superjson = new SuperJSON({ dedupe: false });
+    const shared = [1, 2];
+    const holey = [1, , 3]; // eslint-disable-line no-sparse-arrays
+    const samples: unknown[] = [
+      [],
+      Array.from({ length: 500 }, (_, i) => i * 7),
+      ['bench-w5-page', [0, 1.5, -2, 'x', true, null], null],
+      [[[['deep']]]],
+      [[[[[[[[[[['deeper than the copy goes']]]]]]]]]]],
+      [-0],
+      [NaN, Infinity],
+      [undefined],
+      holey,
+      [shared, shared],
+      [new Date(7)],
+      [{ a: 1 }],
+      [1n],
+    ];
+    const serializer = new DefaultSerializer();
+    for (const sample of samples) {
+      expect(JSON.stringify(serializer.serialize(sample, 'v'))).toBe(JSON.stringify(superjson.serialize(sample)));
+      const text = JSON.stringify(superjson.serialize(sample));
+      expect(roundTrip(sample)).toEqual(
+        superjson.deserialize(JSON.parse(text) as Parameters<SuperJSON['deserialize']>[0]),
+      );
+    }
+    // A copy: changing the list afterwards does not change what was serialized.
+    const list = [1, 2, 3];
+    const stored = serializer.serialize(list, 'v');
+    list.push(4);
+    expect(stored).toEqual({ json: [1, 2, 3] });
+    expect(() => serializer.serialize(['a\u0000b'], 'v')).toThrow(SerializationError);
+    const [back] = roundTrip([shared, shared]) as [unknown, unknown];
+    expect(back).toEqual([1, 2]);
   });
 
   it('keeps errors recognisable across two copies of the library (brand + name)', () => {
