@@ -353,7 +353,14 @@ export class ZartClient {
     if (options.after !== undefined) {
       checkExistingRunId(options.after, 'listRuns({ after })');
       const anchor = await this.requireRun(options.after);
-      query.andWhere('(run.createdAt, run.id) < (:createdAt, :id)', { createdAt: anchor.createdAt, id: anchor.id });
+      // Compared with the anchor's stored time, not its Date: a Date keeps milliseconds, the column
+      // microseconds, and runs started in one statement a few microseconds apart were skipped.
+      query.andWhere(
+        `(run.createdAt, run.id) < (SELECT a.created_at, a.id FROM ${db.tables.runs} a WHERE a.id = :afterId)`,
+        {
+          afterId: anchor.id,
+        },
+      );
     }
     const rows = await query.orderBy('run.createdAt', 'DESC').addOrderBy('run.id', 'DESC').limit(limit).getMany();
     return Promise.all(rows.map((row) => this.toWorkflowRun(row)));
