@@ -135,10 +135,24 @@ FOR SHARE`,
     : { name: db.statementName('zart_insert_checkpoint'), text, order: names as Parameter[] };
 }
 
-/** @internal A plain insert met a stored row of its call: write it again with the upsert. */
-export function isStoredCheckpointConflict(error: unknown): boolean {
-  const { code, constraint } = error as { code?: string; constraint?: string };
-  return code === '23505' && constraint === 'steps_pkey';
+/**
+ * @internal How both checkpoint writes (this one and insert-checkpoints.ts) choose: the upsert
+ * when a row of a call may be stored already, else the plain insert, sent again as the upsert when
+ * it meets a stored row of its call after all.
+ */
+export async function insertOrUpsert<T>(
+  replacesOpenRow: boolean,
+  insert: () => Promise<T>,
+  upsert: () => Promise<T>,
+): Promise<T> {
+  if (replacesOpenRow) return upsert();
+  try {
+    return await insert();
+  } catch (error) {
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    if (code === '23505' && constraint === 'steps_pkey') return upsert();
+    throw error;
+  }
 }
 
 /**
@@ -146,19 +160,13 @@ export function isStoredCheckpointConflict(error: unknown): boolean {
  * is already stored (a retry after the connection dropped around the commit) counts as written.
  */
 export async function insertCheckpoint(db: ZartDatabase, row: LeasedCheckpoint): Promise<void> {
-  if (!row.checkpoint.replacesOpenRow) {
-    const statement = db.compile(compilePlainInsert);
-    const values = positionalValues(statement, row);
-    try {
-      await db.pool.query({ name: statement.name, text: statement.text, values });
-      return;
-    } catch (error) {
-      if (!isStoredCheckpointConflict(error)) rethrowFenced(row.lease)(error);
-    }
-  }
-  const statement = db.compile(compileUpsert);
-  const values = positionalValues(statement, row);
-  await db.pool.query({ name: statement.name, text: statement.text, values }).catch(rethrowFenced(row.lease));
+  const send = (compile: (db: ZartDatabase) => CompiledInsert) => () => {
+    const statement = db.compile(compile);
+    return db.pool.query({ name: statement.name, text: statement.text, values: positionalValues(statement, row) });
+  };
+  await insertOrUpsert(row.checkpoint.replacesOpenRow, send(compilePlainInsert), send(compileUpsert)).catch(
+    rethrowFenced(row.lease),
+  );
 }
 
 /**
