@@ -178,19 +178,12 @@ export async function finishRuns(
     const written = new Set(finished.map((row) => `${row.id}/${row.epoch}`));
     return runs.map((r) => written.has(`${r.lease.runId}/${r.lease.epoch}`));
   };
-  if (looks.length === 0 && runs.length === 1 && runs[0]!.parentId === null) {
-    const { rows } = await db.query<{ id: string; epoch: number }>(
-      db.sql(finishOneSql),
-      outcomes.map((column) => column[0]),
-      db.statementName('zart_finish_run'),
-    );
-    return { written: writtenOf(rows), lookAgain: [] };
-  }
   if (looks.length === 0 && runs.every((r) => r.parentId === null)) {
+    const alone = runs.length === 1;
     const { rows } = await db.query<{ id: string; epoch: number }>(
-      db.sql(finishParentlessSql),
-      outcomes,
-      db.statementName('zart_finish_parentless'),
+      db.sql(alone ? finishOneSql : finishParentlessSql),
+      alone ? outcomes.map((column) => column[0]) : outcomes,
+      db.statementName(alone ? 'zart_finish_run' : 'zart_finish_parentless'),
     );
     return { written: writtenOf(rows), lookAgain: [] };
   }
