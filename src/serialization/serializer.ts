@@ -121,8 +121,10 @@ export class DefaultSerializer implements Serializer {
   }
 
   serialize(value: unknown, what: string): StoredValue {
-    // The commonest outputs, stored exactly as superjson stores them, without its walk.
-    if (isPlainJsonScalar(value)) return { json: value };
+    // The commonest outputs, stored exactly as superjson stores them, without its walk: a plain
+    // scalar, and undefined (a workflow started without input, a step or run returning nothing).
+    if (isStorableScalar(value)) return { json: value };
+    if (value === undefined) return storedUndefined();
     // Lists of such scalars too (a batch's ids, inputs and outputs, hashed again on every replay):
     // superjson's walk cost 0.6 ms for 500 numbers.
     const list = Array.isArray(value) ? copyOfScalarList(value) : undefined;
@@ -144,6 +146,7 @@ export class DefaultSerializer implements Serializer {
 
   deserialize(stored: StoredValue): unknown {
     if (isStoredScalar(stored)) return stored.json;
+    if (isStoredUndefined(stored)) return undefined;
     return this.json.deserialize(stored as unknown as Envelope);
   }
 
@@ -204,6 +207,25 @@ function isPlainJsonScalar(value: unknown): value is string | number | boolean |
   return typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0);
 }
 
+// Such a scalar that may also be stored: not a string with a NUL, which findUnstorableValue
+// refuses (PostgreSQL cannot read it back as text), so it goes the long way and is refused there.
+function isStorableScalar(value: unknown): value is string | number | boolean | null {
+  return isPlainJsonScalar(value) && !(typeof value === 'string' && value.includes('\u0000'));
+}
+
+// superjson's form of undefined, made fresh for each caller (a stored value may be kept and changed).
+function storedUndefined(): StoredValue {
+  return { json: null, meta: { values: ['undefined'] } };
+}
+
+function isStoredUndefined(stored: StoredValue): boolean {
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return false;
+  const { json, meta } = stored as { json?: unknown; meta?: { values?: unknown } };
+  if (json !== null || Object.keys(stored).length !== 2 || typeof meta !== 'object' || meta === null) return false;
+  const { values } = meta;
+  return Object.keys(meta).length === 1 && Array.isArray(values) && values.length === 1 && values[0] === 'undefined';
+}
+
 // Lists nested deeper than this go to superjson (and no recursion here runs out of stack).
 const maxListDepth = 8;
 
@@ -227,7 +249,7 @@ function copyOfScalarList(
         const inner = copyOfScalarList(element, seen, depth + 1);
         if (!inner) return undefined;
         copy[i] = inner;
-      } else if (isPlainJsonScalar(element) && !(typeof element === 'string' && element.includes('\u0000'))) {
+      } else if (isStorableScalar(element)) {
         copy[i] = element;
       } else {
         return undefined;

@@ -7,7 +7,7 @@
 // renewed, signalled, counted and forgotten on its own.
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { contextStorage } from '../context/run-context';
+import { outsideAnyRun } from '../context/run-context';
 import type { ExecutionServices } from '../engine/execution-core';
 import { RunExecution } from '../engine/run-execution';
 import type { ResolvedWorkerOptions } from '../options/resolve-options';
@@ -134,7 +134,7 @@ export class Worker {
     if (runs.length === 0) return;
     if (this.running) {
       // Not in the starting caller's async context: the executions are the worker's, like a claim's.
-      contextStorage().exit(() => {
+      outsideAnyRun(() => {
         for (const run of runs) this.launch(run);
       });
       return;

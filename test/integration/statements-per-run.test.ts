@@ -28,6 +28,7 @@ class FiveSteps {
 // zart's statements on the path of a run, by their prepared statement's name (schema "zart").
 const kinds = {
   start: 'zart_insert_runs_zart',
+  startAlone: 'zart_insert_run_alone_zart',
   claim: 'zart_claim_runs_zart',
   checkpointAlone: 'zart_insert_checkpoint_zart',
   checkpointBatch: 'zart_insert_checkpoints_zart',
@@ -45,8 +46,12 @@ function countsOf(statements: ReadonlyMap<string, StatementStats>): Record<keyof
     number
   >;
   // A finish of runs without a parent, and of one such run alone, have statements of their own
-  // (finish-runs.ts): all count.
-  return { ...counts, finish: counts.finish + counts.finishParentless + counts.finishOne };
+  // (finish-runs.ts), as a lone start has (insert-runs.ts): all count.
+  return {
+    ...counts,
+    start: counts.start + counts.startAlone,
+    finish: counts.finish + counts.finishParentless + counts.finishOne,
+  };
 }
 
 describe('statements per run', () => {

@@ -46,9 +46,30 @@ describe('DefaultSerializer', () => {
       expect.objectContaining({ name: 'SerializationError', path: '$.items[0].again' }) as Error,
     );
     expect(() => new DefaultSerializer().serialize({ text: 'a\u0000b' }, 'v')).toThrow(SerializationError);
+    // A string alone too, not only inside an object or a list.
+    expect(() => new DefaultSerializer().serialize('a\u0000b', 'the output of step "x#0"')).toThrow(
+      expect.objectContaining({ name: 'SerializationError', path: '$' }) as Error,
+    );
     expect(() => new DefaultSerializer().serialize(new Map([['k', () => 1]]), 'v')).toThrow(
       /\$\.get\("k"\) is a function/,
     );
+  });
+
+  it('stores undefined and plain scalars exactly as superjson does, and reads them back', () => {
+    const superjson = new SuperJSON({ dedupe: false });
+    const serializer = new DefaultSerializer();
+    for (const sample of [undefined, null, 0, -0, 1.5, NaN, -Infinity, '', 'text', true, false]) {
+      const text = JSON.stringify(serializer.serialize(sample, 'v'));
+      expect(text).toBe(JSON.stringify(superjson.serialize(sample)));
+      expect(Object.is(serializer.deserialize(JSON.parse(text) as StoredValue), sample)).toBe(true);
+    }
+    // Stored forms that only look alike are superjson's to read.
+    const alike = { json: null, meta: { values: ['undefined'], referentialEqualities: {} } };
+    expect(serializer.deserialize(alike as unknown as StoredValue)).toBe(
+      superjson.deserialize(alike as unknown as Parameters<SuperJSON['deserialize']>[0]),
+    );
+    // Each caller gets its own stored form of undefined.
+    expect(serializer.serialize(undefined, 'v')).not.toBe(serializer.serialize(undefined, 'v'));
   });
 
   it('allows the same object twice when it is not circular', () => {
