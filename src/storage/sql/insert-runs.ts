@@ -62,11 +62,31 @@ export type InsertedStart =
   /** Inserted running, leased to the asking worker (epoch 1): its deadline, database clock. */
   | { claimedHere: true; startsInMs: 0; deadlineInMs: number | null };
 
+// A start's columns, in the order of the batch's JSON objects and of a lone start's parameters.
+const startColumns = [
+  ['id', 'text'],
+  ['workflow', 'text'],
+  ['version', 'text'],
+  ['queue', 'text'],
+  ['input', 'json'],
+  ['timeout_ms', 'float8'],
+  ['priority', 'int'],
+  ['partition_key', 'text'],
+  ['deduplication_key', 'text'],
+  ['start_at', 'timestamptz'],
+  ['delay_ms', 'float8'],
+  ['trace_context', 'json'],
+  ['claim_owner', 'text'],
+  ['lease_ms', 'float8'],
+] as const;
+type StartRow = Record<(typeof startColumns)[number][0], unknown>;
+
 // As insert-run.ts, row by row: a delayed run's deadline counts from its start. A claimed start
 // is set as a claim sets a run (claim-runs.ts): running, leased, started now; the due runs ahead
 // of it are found through runs_claimable_idx, as the claim finds them. MATERIALIZED: inlined,
 // the claim's NOT EXISTS was evaluated again for each of the five columns that read it.
-const insertSql = (t: { runs: string }) => `
+// `starts` yields the starts as rows `b` with startColumns.
+const insertSqlFrom = (starts: string) => (t: { runs: string }) => `
 WITH batch AS MATERIALIZED (
   SELECT b.*, coalesce(b.start_at, now() + make_interval(secs => coalesce(b.delay_ms, 0) / 1000)) AS at,
          b.claim_owner IS NOT NULL AND NOT EXISTS (
@@ -74,10 +94,7 @@ WITH batch AS MATERIALIZED (
            WHERE q.status IN ('pending', 'waiting') AND q.available_at <= now()
              AND q.queue = b.queue AND q.priority >= b.priority
          ) AS claimed
-  FROM json_to_recordset($1::json)
-    AS b(id text, workflow text, version text, queue text, input json, timeout_ms float8, priority int,
-         partition_key text, deduplication_key text, start_at timestamptz, delay_ms float8,
-         trace_context json, claim_owner text, lease_ms float8)
+  FROM ${starts}
 )
 INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at,
                        priority, partition_key, deduplication_key, trace_context,
@@ -95,33 +112,16 @@ RETURNING id, workflow, status = 'running' AS "claimedHere",
           greatest(0, extract(epoch FROM available_at - now()) * 1000)::float8 AS "startsInMs",
           (extract(epoch FROM deadline_at - now()) * 1000)::float8 AS "deadlineInMs"`;
 
-// A lone start (the common case: one request starts one run) as the same insert with plain
-// parameters: parsing a one-element JSON array cost it 0.06 ms of its round trip, 0.39 against
-// 0.46 ms, on a connection idle since the last run (bench W1).
-const insertOneSql = (t: { runs: string }) => `
-WITH start AS MATERIALIZED (
-  SELECT coalesce($11::timestamptz, now() + make_interval(secs => coalesce($12::float8, 0) / 1000)) AS at,
-         $13::text IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM ${t.runs} q
-           WHERE q.status IN ('pending', 'waiting') AND q.available_at <= now()
-             AND q.queue = $4::text AND q.priority >= $7::int
-         ) AS claimed
-)
-INSERT INTO ${t.runs} (id, workflow, version, status, queue, input, available_at, deadline_at,
-                       priority, partition_key, deduplication_key, trace_context,
-                       lease_owner, lease_epoch, lease_expires_at, started_at)
-SELECT $1, $2, $3, CASE WHEN claimed THEN 'running' ELSE 'pending' END, $4, $5::json, at,
-       CASE WHEN $6::float8 IS NULL THEN NULL
-            ELSE greatest(at, now()) + make_interval(secs => $6::float8 / 1000) END,
-       $7, $8, $9, $10::json,
-       CASE WHEN claimed THEN $13 END, CASE WHEN claimed THEN 1 ELSE 0 END,
-       CASE WHEN claimed THEN now() + make_interval(secs => $14::float8 / 1000) END,
-       CASE WHEN claimed THEN now() END
-FROM start
-ON CONFLICT DO NOTHING
-RETURNING id, workflow, status = 'running' AS "claimedHere",
-          greatest(0, extract(epoch FROM available_at - now()) * 1000)::float8 AS "startsInMs",
-          (extract(epoch FROM deadline_at - now()) * 1000)::float8 AS "deadlineInMs"`;
+// Several starts as one JSON array: one JSON.stringify in Node, as for checkpoints.
+const insertSql = insertSqlFrom(
+  `json_to_recordset($1::json) AS b(${startColumns.map(([name, type]) => `${name} ${type}`).join(', ')})`,
+);
+// A lone start (the common case: one request starts one run) as plain parameters: parsing a
+// one-element JSON array cost it 0.06 ms of its round trip, 0.39 against 0.46 ms, on a connection
+// idle since the last run (bench W1).
+const insertOneSql = insertSqlFrom(
+  `(SELECT ${startColumns.map(([name, type], i) => `$${i + 1}::${type} AS ${name}`).join(', ')}) AS b`,
+);
 
 /** For each start, in order: what became of it (see InsertedStart). */
 export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[]): Promise<InsertedStart[]> {
@@ -152,8 +152,8 @@ export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[
   });
 }
 
-// One start as an element of the batch's JSON array.
-function startRow({ run, placement, claim }: StartingRun) {
+// One start as a row of startColumns; a JSON null in it is SQL NULL.
+function startRow({ run, placement, claim }: StartingRun): StartRow {
   return {
     id: run.id,
     workflow: run.workflow,
@@ -172,23 +172,10 @@ function startRow({ run, placement, claim }: StartingRun) {
   };
 }
 
-// The parameters of insertOneSql, in its order: a JSON null is SQL NULL there too.
-function loneStartValues(start: ReturnType<typeof startRow>): unknown[] {
-  const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
-  return [
-    start.id,
-    start.workflow,
-    start.version,
-    start.queue,
-    json(start.input),
-    start.timeout_ms,
-    start.priority,
-    start.partition_key,
-    start.deduplication_key,
-    json(start.trace_context),
-    start.start_at,
-    start.delay_ms,
-    start.claim_owner,
-    start.lease_ms,
-  ];
+// A lone start's parameters, in startColumns' order: its JSON columns as text, as the batch sends them.
+function loneStartValues(start: StartRow): unknown[] {
+  return startColumns.map(([name, type]) => {
+    const value = start[name];
+    return type === 'json' && value !== null ? JSON.stringify(value) : value;
+  });
 }
