@@ -27,12 +27,15 @@ interface PipelineOptions {
 }
 
 /** What a deployment tells the main process through the IPC channel. */
-type DeploymentMessage = { kind: 'ready' } | { kind: 'stopped'; counts: Record<string, StageCounts> };
+type DeploymentMessage =
+  { kind: 'ready' } | { kind: 'reached'; published: number } | { kind: 'stopped'; counts: Record<string, StageCounts> };
 
 interface Deployment {
   number: number;
   process: ChildProcess;
   ready: Promise<void>;
+  /** The deployment has published the pages it was asked to redeploy after (their number). */
+  reached: Promise<number>;
   /** The deployment's stage counts per site, once it has shut down. */
   stopped: Promise<Record<string, StageCounts>>;
 }
@@ -55,8 +58,21 @@ async function main(options: PipelineOptions): Promise<boolean> {
         `${options.parallel} pages of a batch at a time, ${options.concurrency} batches at a time per deployment.`,
     );
     const bar = new ProgressBar(options.pages, 'pages');
-    deployments.push(startDeployment(1, database.url, options, bar));
+    const redeployAfter = Math.ceil(options.pages * options.redeployAt);
+    deployments.push(startDeployment(1, database.url, options, bar, redeployAfter));
     await deployments[0]!.ready;
+    // Deployment 1 says when it has published that many pages, from its publish step: a look at the
+    // table every 250 ms could find the site already finished on a fast machine.
+    deployments[0]!.reached.then(
+      (published) => {
+        bar.print(
+          `\nRedeploying at ${published.toLocaleString('en')} pages: SIGTERM to deployment 1, starting deployment 2.`,
+        );
+        deployments[0]!.process.kill('SIGTERM');
+        deployments.push(startDeployment(2, database.url, options, bar, 0));
+      },
+      () => undefined,
+    );
 
     const startedAt = Date.now();
     const handle = await client.startWorkflow(
@@ -68,15 +84,7 @@ async function main(options: PipelineOptions): Promise<boolean> {
     const outcome = handle.result().finally(() => (finished = true));
     while (!finished) {
       await Promise.race([outcome.catch(() => undefined), delay(250)]);
-      const published = await countPublished(sql, site);
-      bar.update(published);
-      if (deployments.length === 1 && options.redeployAt > 0 && published >= options.pages * options.redeployAt) {
-        bar.print(
-          `\nRedeploying at ${published.toLocaleString('en')} pages: SIGTERM to deployment 1, starting deployment 2.`,
-        );
-        deployments[0]!.process.kill('SIGTERM');
-        deployments.push(startDeployment(2, database.url, options, bar));
-      }
+      bar.update(await countPublished(sql, site));
     }
     const result = await outcome;
     const seconds = (Date.now() - startedAt) / 1000;
@@ -84,6 +92,8 @@ async function main(options: PipelineOptions): Promise<boolean> {
     bar.finish();
 
     const last = deployments[deployments.length - 1]!;
+    // Not before it is up: a process still loading has no SIGTERM handler, and would just die.
+    await last.ready;
     last.process.kill('SIGTERM');
     const none: StageCounts = { fetched: 0, validated: 0, linked: 0, published: 0 };
     const counts = (await Promise.all(deployments.map((deployment) => deployment.stopped))).map((c) => c[site] ?? none);
@@ -134,10 +144,24 @@ async function countPublished(sql: Client, site: string): Promise<number> {
 }
 
 // A deployment is this same program in another process, so that SIGTERM hits a real worker.
-function startDeployment(number: number, url: string, options: PipelineOptions, bar: ProgressBar): Deployment {
+// `redeployAfter`: the pages after which it says 'reached' (0: never).
+function startDeployment(
+  number: number,
+  url: string,
+  options: PipelineOptions,
+  bar: ProgressBar,
+  redeployAfter: number,
+): Deployment {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, __filename, 'deployment', `--number=${number}`, `--concurrency=${options.concurrency}`],
+    [
+      ...process.execArgv,
+      __filename,
+      'deployment',
+      `--number=${number}`,
+      `--concurrency=${options.concurrency}`,
+      `--redeploy-after=${redeployAfter}`,
+    ],
     { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   child.stdout!.setEncoding('utf8');
@@ -148,11 +172,13 @@ function startDeployment(number: number, url: string, options: PipelineOptions, 
       .forEach((line) => bar.print(line)),
   );
   const ready = nextMessage(child, 'ready').then(() => undefined);
+  const reached = nextMessage(child, 'reached').then((message) => message.published);
   const stopped = nextMessage(child, 'stopped').then((message) => message.counts);
   // Rejections are observed where the promises are awaited; these keep an early exit from being unhandled.
   ready.catch(() => undefined);
+  reached.catch(() => undefined);
   stopped.catch(() => undefined);
-  return { number, process: child, ready, stopped };
+  return { number, process: child, ready, reached, stopped };
 }
 
 function nextMessage<K extends DeploymentMessage['kind']>(
@@ -167,10 +193,13 @@ function nextMessage<K extends DeploymentMessage['kind']>(
   });
 }
 
-// One deployment: a worker that executes batches until SIGTERM, then shuts down gracefully.
-async function runDeployment(number: number, concurrency: number): Promise<void> {
+// One deployment: a worker that executes batches until SIGTERM, then shuts down gracefully. It
+// tells the main process once it has published `redeployAfter` pages (0: never).
+async function runDeployment(number: number, concurrency: number, redeployAfter: number): Promise<void> {
   const say = (line: string): void => console.log(`  deployment ${number} (pid ${process.pid}): ${line}`);
-  const pipeline = new PagePipeline();
+  const pipeline = new PagePipeline((published) => {
+    if (published === redeployAfter) process.send!({ kind: 'reached', published } satisfies DeploymentMessage);
+  });
   const zart = new Zart({
     // The connection comes from DATABASE_URL, set by the main process.
     poolSize: 20,
@@ -233,12 +262,14 @@ const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'deployment') {
   const { values } = parseArgs({
     args: rest,
-    options: { number: { type: 'string' }, concurrency: { type: 'string' } },
+    options: { number: { type: 'string' }, concurrency: { type: 'string' }, 'redeploy-after': { type: 'string' } },
   });
-  runDeployment(Number(values.number), Number(values.concurrency)).catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  runDeployment(Number(values.number), Number(values.concurrency), Number(values['redeploy-after'] ?? 0)).catch(
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 } else {
   main(parseOptions(process.argv.slice(2))).then(
     (ok) => process.exit(ok ? 0 : 1),

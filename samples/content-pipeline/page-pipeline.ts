@@ -47,6 +47,10 @@ const fetchLatencyMs = 2;
 export class PagePipeline {
   // Per site: a deployment also finishes the batches of a site an interrupted earlier run left.
   private readonly counts = new Map<string, StageCounts>();
+  private publishedHere = 0;
+
+  /** `onPublished` hears how many pages this process has published in all, after each one. */
+  constructor(private readonly onPublished: (publishedHere: number) => void = () => undefined) {}
 
   countsBySite(): Record<string, StageCounts> {
     return Object.fromEntries(this.counts);
@@ -93,5 +97,6 @@ export class PagePipeline {
       [page.site, page.number, page.title, links.length, process.pid],
     );
     this.countsOf(page.site).published++;
+    this.onPublished(++this.publishedHere);
   }
 }
