@@ -102,8 +102,11 @@ describe('a schedule every second on three worker processes', () => {
       const caughtUp = after.filter((run) => run.created - run.tick >= 1000);
       const firstOnTime = onTime[0]!.tick;
       // The ticks missed: after the last one before the stop, before the first on time after it.
+      // At least 9 of the 10 s down: the tick of the second the processes came back in counts as
+      // on time when they were up within it (its run less than a second after it), as on a fast
+      // machine when the stop fell right after a tick (9 seen once in a README test run).
       const missed = seconds(lastBefore + 1000, firstOnTime - 1000);
-      expect(missed.length).toBeGreaterThanOrEqual(10);
+      expect(missed.length).toBeGreaterThanOrEqual(9);
       // From the first on-time tick on, every tick has its run.
       expect(onTime.map((run) => run.tick)).toEqual(seconds(firstOnTime, onTime.at(-1)!.tick));
       const expected = catchUp === 'none' ? [] : catchUp === 'latest' ? missed.slice(-1) : missed;
