@@ -125,7 +125,6 @@ const insertOneSql = insertSqlFrom(
 
 /** For each start, in order: what became of it (see InsertedStart). */
 export async function insertRuns(db: ZartDatabase, starts: readonly StartingRun[]): Promise<InsertedStart[]> {
-  // One JSON array, as for checkpoints (insert-checkpoints.ts): a JSON null is SQL NULL.
   const batch = starts.map(startRow);
   const alone = batch.length === 1;
   const { rows } = await db.query<{
